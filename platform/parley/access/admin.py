@@ -1,0 +1,237 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+
+from parley.events.models import Event
+from parley.runs.models import TaskRun
+
+from .admin_scoping import LocaleScopedAdmin
+from .models import ApiToken, Membership, Role
+from .scopes import SCOPES
+from .scoping import can, locale_tags_for
+from .services import membership_grant, membership_revoke, token_create, token_revoke
+
+User = get_user_model()
+
+# Permissions come from roles; raw groups would be a second, unscoped way to grant them.
+admin.site.unregister(Group)
+admin.site.unregister(User)
+
+
+class PlatformAdminOnly(admin.ModelAdmin):
+    """Objects without a locale (users, roles, tokens): platform admins only."""
+
+    def _perm(self, action):
+        return f"{self.model._meta.app_label}.{action}_{self.model._meta.model_name}"
+
+    def has_view_permission(self, request, obj=None):
+        return _everywhere(request, self._perm("view"))
+
+    def has_change_permission(self, request, obj=None):
+        return _everywhere(request, self._perm("change"))
+
+    def has_add_permission(self, request):
+        return _everywhere(request, self._perm("add"))
+
+    def has_delete_permission(self, request, obj=None):
+        return _everywhere(request, self._perm("delete"))
+
+    def has_module_permission(self, request):
+        return _everywhere(request, self._perm("view"))
+
+
+def _everywhere(request, perm):
+    return locale_tags_for(request.user, perm) is None and can(request.user, perm)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fk_name = "user"
+    fields = ["role", "locale", "proficiency"]
+    extra = 1
+
+
+@admin.register(User)
+class UserAdmin(PlatformAdminOnly, DjangoUserAdmin):
+    inlines = [MembershipInline]
+    list_display = ["username", "email", "is_active", "roles", "last_login"]
+    list_filter = ["is_active", "memberships__role"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
+        (_("Status"), {"fields": ["is_active", "is_superuser", "last_login", "date_joined"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj):
+        return ", ".join(sorted({str(m.role) + (f" ({m.locale.tag})" if m.locale_id else "")
+                                 for m in obj.memberships.all()}))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("memberships__role", "memberships__locale")
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        # Grants and revocations go through services so each leaves an event row.
+        for obj in formset.deleted_objects:
+            membership_revoke(membership=obj, actor=request.user)
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+                continue
+            data = inline_form.cleaned_data
+            if not data or not data.get("role"):
+                continue
+            instance = inline_form.instance
+            if instance.pk and (instance.role_id, instance.locale_id) != (data["role"].pk, getattr(data["locale"], "pk", None)):
+                membership_revoke(membership=Membership.objects.get(pk=instance.pk), actor=request.user)
+            membership_grant(user=form.instance, role=data["role"], locale=data.get("locale"),
+                             proficiency=data.get("proficiency", ""), actor=request.user)
+
+
+@admin.register(Role)
+class RoleAdmin(PlatformAdminOnly):
+    list_display = ["name", "slug", "grants_admin_site", "member_count"]
+    fields = ["name", "slug", "description", "grants_admin_site", "permissions"]
+    readonly_fields = ["permissions"]
+
+    @admin.display(description=_("members"))
+    def member_count(self, obj):
+        return obj.memberships.values("user").distinct().count()
+
+    @admin.display(description=_("permissions"))
+    def permissions(self, obj):
+        return ", ".join(sorted(f"{p.content_type.app_label}.{p.codename}"
+                                for p in obj.group.permissions.select_related("content_type")))
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=[(k, f"{k} — {v}") for k, v in SCOPES.items()],
+                                       widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApiToken
+        fields = ["name", "user", "scopes", "locales", "expires_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(PlatformAdminOnly):
+    list_display = ["name", "prefix", "user", "scope_list", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    actions = ["revoke"]
+    filter_horizontal = ["locales"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["name", "user", "prefix", "scopes", "locales", "expires_at", "last_used_at", "revoked_at",
+                "created_by", "created_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "user", "scopes", "locales", "expires_at"]
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, obj):
+        return ", ".join(obj.scopes)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # tokens are immutable; revoke and create a new one
+        token, plaintext = token_create(
+            user=form.cleaned_data["user"], name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
+            locales=form.cleaned_data.get("locales") or [], expires_at=form.cleaned_data.get("expires_at"),
+            actor=request.user,
+        )
+        obj.pk = token.pk
+        self.message_user(request, _("Token created. Copy it now, it will not be shown again: %(t)s") % {"t": plaintext},
+                          level=messages.WARNING)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # locales were set by token_create
+
+    @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
+    def revoke(self, request, queryset):
+        for token in queryset:
+            token_revoke(token=token, actor=request.user)
+        self.message_user(request, _("%(n)d token(s) revoked.") % {"n": queryset.count()})
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the event log keeps referring to tokens
+
+
+class ReadOnlyLogAdmin(admin.ModelAdmin):
+    """Event log and task runs: read-only, filtered to the user's locales (by tag)."""
+
+    def _view_perm(self):
+        return f"{self.model._meta.app_label}.view_{self.model._meta.model_name}"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        tags = locale_tags_for(request.user, self._view_perm())
+        return qs if tags is None else qs.filter(locale_tag__in=tags)
+
+    def has_view_permission(self, request, obj=None):
+        if not can(request.user, self._view_perm()):
+            return False
+        if obj is None:
+            return True
+        tags = locale_tags_for(request.user, self._view_perm())
+        return tags is None or obj.locale_tag in tags
+
+    def has_module_permission(self, request):
+        return can(request.user, self._view_perm())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyLogAdmin):
+    list_display = ["created_at", "actor_label", "verb", "target_repr", "locale_tag"]
+    list_filter = ["verb", "target_type"]
+    search_fields = ["verb", "target_repr", "actor_label", "locale_tag"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(TaskRun)
+class TaskRunAdmin(ReadOnlyLogAdmin):
+    list_display = ["id", "kind", "status", "locale_tag", "done", "total", "created_at", "finished_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["kind", "locale_tag"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(LocaleScopedAdmin):
+    """Leads see who works on their locales; platform admins grant roles on the user page."""
+
+    list_display = ["user", "role", "locale", "proficiency", "created_at"]
+    list_filter = ["role", "proficiency"]
+    search_fields = ["user__username", "locale__tag"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,79 @@
+"""The default roles. Roles are data (editable in the admin); this seeds them.
+
+Permissions are named "app_label.codename"; ones whose app is not installed yet are skipped,
+so later apps extend these lists without a migration here. Sync only adds: permissions an
+admin granted stay.
+"""
+from django.db import transaction
+
+PLATFORM_ADMIN = "platform_admin"
+LOCALE_LEAD = "locale_lead"
+LINGUIST = "linguist"
+ANNOTATOR = "annotator"
+PIPELINE = "pipeline"
+
+_READ_REGISTRY = ["locales.view_locale", "locales.view_localealias"]
+
+ROLE_DEFAULTS = {
+    PLATFORM_ADMIN: {
+        "name": "Platform admin",
+        "description": "Manages users, roles, tokens and every locale.",
+        "permissions": "__all__",
+    },
+    LOCALE_LEAD: {
+        "name": "Locale lead",
+        "description": "Owns a locale: its lifecycle, its linguists' work, its event log.",
+        "permissions": _READ_REGISTRY + [
+            "locales.change_locale", "locales.add_localealias", "locales.change_localealias",
+            "events.view_event", "runs.view_taskrun", "access.view_membership",
+        ],
+    },
+    LINGUIST: {
+        "name": "Linguist",
+        "description": "Writes and reviews language data for their locales.",
+        "permissions": _READ_REGISTRY + ["runs.view_taskrun"],
+    },
+    ANNOTATOR: {
+        "name": "Annotator",
+        "description": "Collects and judges test utterances in their native language.",
+        "permissions": ["locales.view_locale"],
+        "admin_site": False,
+    },
+    PIPELINE: {
+        "name": "Pipeline client",
+        "description": "A model pipeline using the REST API with a scoped token.",
+        "permissions": _READ_REGISTRY + ["runs.view_taskrun"],
+        "admin_site": False,
+    },
+}
+
+
+def roles_sync() -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    from .models import Role
+
+    with transaction.atomic():
+        for slug, spec in ROLE_DEFAULTS.items():
+            role = Role.objects.filter(slug=slug).first()
+            if role is None:
+                group, _ = Group.objects.get_or_create(name=f"role:{slug}")
+                role = Role.objects.create(slug=slug, name=spec["name"], description=spec["description"], group=group,
+                                           grants_admin_site=spec.get("admin_site", True))
+            if spec["permissions"] == "__all__":
+                wanted = Permission.objects.all()
+            else:
+                wanted = Permission.objects.none()
+                for name in spec["permissions"]:
+                    app_label, codename = name.split(".", 1)
+                    wanted = wanted | Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            role.group.permissions.add(*wanted)
+
+
+def roles_sync_after_migrate(sender, **kwargs) -> None:
+    # post_migrate is sent once per app, in INSTALLED_APPS order; after the last one every
+    # app's permissions exist.
+    from django.apps import apps
+
+    if sender.label == list(apps.get_app_configs())[-1].label:
+        roles_sync()

@@ -1,0 +1,123 @@
+"""Access writes: memberships and API tokens. Each leaves an event row."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from parley.events.services import event_record
+
+from .models import ApiToken, Membership, Role
+from .scopes import SCOPES
+from .scoping import forget_cached_scopes
+
+TOKEN_PREFIX = "prl"
+
+
+def _hash(secret: str) -> str:
+    # Tokens carry 256 bits of randomness, so one SHA-256 is enough (no slow KDF needed).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def membership_grant(*, user, role: Role, locale=None, proficiency: str = "", actor) -> Membership:
+    membership, created = Membership.objects.get_or_create(
+        user=user, role=role, locale=locale, defaults={"proficiency": proficiency}
+    )
+    if not created and membership.proficiency != proficiency:
+        membership.proficiency = proficiency
+        membership.save(update_fields=["proficiency"])
+    elif not created:
+        return membership
+    forget_cached_scopes(user)
+    event_record(actor=actor, verb="membership.granted", target=membership, locale=locale,
+                 payload={"user": user.get_username(), "role": role.slug, "proficiency": proficiency})
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, membership: Membership, actor) -> None:
+    user, locale = membership.user, membership.locale
+    payload = {"user": user.get_username(), "role": membership.role.slug}
+    membership.delete()
+    forget_cached_scopes(user)
+    event_record(actor=actor, verb="membership.revoked", target=None, locale=locale, payload=payload)
+
+
+def _validate_scopes(scopes) -> list[str]:
+    if not isinstance(scopes, (list, tuple)) or not scopes:
+        raise ValidationError({"scopes": "give at least one scope"})
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ValidationError({"scopes": f"unknown scope(s) {unknown}; known: {sorted(SCOPES)}"})
+    return sorted(set(scopes))
+
+
+@transaction.atomic
+def token_create(*, user, name: str, scopes, locales=(), expires_at: datetime | None = None,
+                 actor) -> tuple[ApiToken, str]:
+    """Create a token; returns it and the plaintext, which is never stored or shown again."""
+    if not name or not name.strip():
+        raise ValidationError({"name": "required"})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "must be in the future"})
+    if not user.is_active:
+        raise ValidationError({"user": "user is inactive"})
+    prefix = secrets.token_hex(4)
+    while ApiToken.objects.filter(prefix=prefix).exists():
+        prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    plaintext = f"{TOKEN_PREFIX}_{prefix}_{secret}"
+    token = ApiToken.objects.create(
+        name=name.strip(), user=user, prefix=prefix, secret_hash=_hash(plaintext),
+        scopes=_validate_scopes(scopes), expires_at=expires_at,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    token.locales.set(locales)
+    event_record(actor=actor, verb="token.created", target=token,
+                 payload={"user": user.get_username(), "scopes": token.scopes,
+                          "locales": sorted(l.tag for l in token.locales.all()),
+                          "expires_at": expires_at.isoformat() if expires_at else None})
+    return token, plaintext
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor) -> ApiToken:
+    if token.revoked_at is not None:
+        return token  # revoking twice is harmless
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    event_record(actor=actor, verb="token.revoked", target=token, payload={"user": token.user.get_username()})
+    return token
+
+
+def token_authenticate(plaintext: str) -> ApiToken:
+    """Resolve a presented token or raise PermissionError with the reason to show the caller."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        raise PermissionError("malformed API token")
+    token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    if token is None or not secrets.compare_digest(token.secret_hash, _hash(plaintext)):
+        raise PermissionError("invalid API token")
+    if token.revoked_at is not None:
+        raise PermissionError("API token revoked")
+    if token.is_expired:
+        raise PermissionError("API token expired")
+    if not token.user.is_active:
+        raise PermissionError("the token's user is inactive")
+    _token_touch(token)
+    return token
+
+
+def _token_touch(token: ApiToken) -> None:
+    now = timezone.now()
+    resolution = settings.PARLEY_TOKEN_LAST_USED_RESOLUTION_SECONDS
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= resolution:
+        # No event: a use is not a change, and writing one per request would flood the log.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

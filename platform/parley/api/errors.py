@@ -1,0 +1,56 @@
+"""One JSON error shape for the whole API: {"error": {"code", "message", "fields"}}."""
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail):
+    if isinstance(detail, dict):
+        return {str(k): _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        if all(not isinstance(d, (dict, list)) for d in detail):
+            return [str(d) for d in detail]
+        return [_flatten(d) for d in detail]
+    return [str(detail)]
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        # Services raise Django's ValidationError; the API reports it as a 400 with fields.
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(fields)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = _flatten(detail) if isinstance(detail, dict) else {"non_field_errors": _flatten(detail)}
+        body = error_body("invalid", "Invalid input.", fields)
+    else:
+        code = getattr(exc, "default_code", "error")
+        if isinstance(exc.detail, dict | list):
+            message = "; ".join(str(v) for v in (exc.detail.values() if isinstance(exc.detail, dict) else exc.detail))
+        else:
+            message = str(exc.detail)
+        if hasattr(exc, "get_codes") and isinstance(exc.get_codes(), str):
+            code = exc.get_codes()
+        body = error_body(code, message)
+    response.data = body
+    return response
+
+
+def api_not_found(request, exception=None, **kwargs):
+    return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=status.HTTP_404_NOT_FOUND)
+
+

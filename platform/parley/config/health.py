@@ -1,0 +1,33 @@
+"""GET /healthz: is the database reachable, and the broker (when one is configured)?"""
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+
+
+def _database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:  # report, don't crash: this endpoint exists to say what is wrong
+        return {"ok": False, "vendor": connection.vendor, "error": str(exc)[:300]}
+
+
+def _broker() -> dict:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "eager", "detail": "no broker configured; tasks run in-process"}
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        return {"ok": True, "mode": "redis"}
+    except Exception as exc:
+        return {"ok": False, "mode": "redis", "error": str(exc)[:300]}
+
+
+def healthz(request):
+    checks = {"database": _database(), "broker": _broker()}
+    healthy = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)

@@ -1,0 +1,544 @@
+"""MASSIVE slot annotation notation: parse, validate, serialize, and convert to/from BIO.
+
+A MASSIVE row carries the plain utterance (``utt``) and the same utterance with slots marked
+(``annot_utt``)::
+
+    utt:       wake me up at five am this week
+    annot_utt: wake me up at [time : five am] [date : this week]
+
+A slot is ``[`` + slot type + ``" : "`` + value + ``]``. The notation has no escaping, so a
+literal ``[`` or ``]`` can never be part of the text. Parsing is exact: the separator is exactly
+one space, a colon and one space, split on its FIRST occurrence (slot types never contain
+whitespace, so a value may itself contain ``" : "``); the value is everything up to ``]``,
+verbatim. Nothing is trimmed, which is what makes ``serialize(parse(s).annotation) == s``.
+
+Pure Python, no Django: models, importers and exporters call this.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, replace
+
+__all__ = [
+    "OPEN",
+    "CLOSE",
+    "SEPARATOR",
+    "CHAR_SPLIT_LANGUAGES",
+    "UNBALANCED_BRACKET",
+    "NESTED_BRACKET",
+    "MISSING_SEPARATOR",
+    "EMPTY_SLOT_TYPE",
+    "INVALID_SLOT_TYPE",
+    "EMPTY_VALUE",
+    "UNKNOWN_SLOT_TYPE",
+    "TEXT_MISMATCH",
+    "TOKEN_COUNT_MISMATCH",
+    "SLOT_NOT_ALLOWED",
+    "VALUE_WHITESPACE",
+    "Slot",
+    "Annotation",
+    "Issue",
+    "ParseResult",
+    "AnnotationSyntaxError",
+    "parse",
+    "serialize",
+    "plain_text",
+    "is_char_split_locale",
+    "tokenize",
+    "token_count",
+    "to_bio",
+    "from_bio",
+]
+
+OPEN = "["
+CLOSE = "]"
+SEPARATOR = " : "
+
+# Languages MASSIVE's loader (scripts/create_hf_dataset.py) tokenizes by character rather than by
+# whitespace: its list is ja-JP, zh-CN, zh-TW; we accept any region/script of these languages.
+CHAR_SPLIT_LANGUAGES = frozenset({"ja", "zh"})
+
+# Issue codes. Stable strings: callers and stored validation reports depend on them.
+# Errors:
+UNBALANCED_BRACKET = "unbalanced_bracket"  # "]" without "[", or "[" never closed
+NESTED_BRACKET = "nested_bracket"  # "[" inside a slot
+MISSING_SEPARATOR = "missing_separator"  # no " : " between "[" and "]"
+EMPTY_SLOT_TYPE = "empty_slot_type"  # nothing (or only spaces) before " : "
+INVALID_SLOT_TYPE = "invalid_slot_type"  # slot type contains whitespace, e.g. "[time  : x]"
+EMPTY_VALUE = "empty_value"  # nothing (or only whitespace) after " : "
+UNKNOWN_SLOT_TYPE = "unknown_slot_type"  # not in the slot_types given to parse()
+TEXT_MISMATCH = "text_mismatch"  # plain text rebuilt from the annotation != utt
+TOKEN_COUNT_MISMATCH = "token_count_mismatch"  # annotation tokens don't line up with utt's
+# Warnings:
+SLOT_NOT_ALLOWED = "slot_not_allowed"  # known type, but not in allowed_slot_types
+VALUE_WHITESPACE = "value_whitespace"  # value starts or ends with whitespace
+
+# Codes whose presence means the notation itself could not be turned into an Annotation.
+_BLOCKING = frozenset({
+    UNBALANCED_BRACKET, NESTED_BRACKET, MISSING_SEPARATOR, EMPTY_SLOT_TYPE,
+    INVALID_SLOT_TYPE, EMPTY_VALUE,
+})
+
+
+# --------------------------------------------------------------------------- data types
+
+
+def _slot_type_problem(slot_type: object) -> str | None:
+    """Code of what is wrong with a slot type, or None. Shared by parse() and Slot so that
+    everything parse() accepts is constructible and everything constructible serializes back."""
+    if not isinstance(slot_type, str) or not slot_type or slot_type.isspace():
+        return EMPTY_SLOT_TYPE
+    # Whitespace would make the " : " split ambiguous and breaks MASSIVE's own loader, which
+    # reads the type from the whitespace chunk "[type".
+    if any(ch.isspace() for ch in slot_type) or OPEN in slot_type or CLOSE in slot_type:
+        return INVALID_SLOT_TYPE
+    return None
+
+
+def _value_problem(value: object) -> str | None:
+    if not isinstance(value, str) or not value or value.isspace():
+        return EMPTY_VALUE
+    if OPEN in value or CLOSE in value:
+        return NESTED_BRACKET
+    return None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One slot. ``start``/``end`` are character offsets of ``value`` in the PLAIN text
+    (``Annotation.text``, i.e. MASSIVE's ``utt``), end exclusive, so ``text[start:end] == value``.
+    """
+
+    type: str
+    value: str
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        problem = _slot_type_problem(self.type)
+        if problem:
+            raise ValueError(f"invalid slot type {self.type!r} ({problem})")
+        problem = _value_problem(self.value)
+        if problem:
+            raise ValueError(f"invalid slot value {self.value!r} ({problem})")
+        for name in ("start", "end"):
+            offset = getattr(self, name)
+            if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+                raise ValueError(f"slot {name} must be a non-negative int, got {offset!r}")
+        if self.end - self.start != len(self.value):
+            raise ValueError(
+                f"slot offsets {self.start}..{self.end} do not span value {self.value!r}"
+            )
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A plain utterance plus its slots, ordered by position and non-overlapping.
+
+    Construction validates, so every Annotation can be serialized and round-trips through
+    parse(). ``slots`` may be given in any order or as a list; it is stored as a sorted tuple
+    so that equality does not depend on how the annotation was built.
+    """
+
+    text: str
+    slots: tuple[Slot, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise ValueError(f"text must be a str, got {type(self.text).__name__}")
+        for bracket in (OPEN, CLOSE):
+            if bracket in self.text:
+                raise ValueError(
+                    f"text contains {bracket!r} at {self.text.index(bracket)}; MASSIVE notation "
+                    "cannot escape brackets"
+                )
+        slots = tuple(sorted(self.slots, key=lambda s: s.start))
+        object.__setattr__(self, "slots", slots)
+        previous_end = 0
+        for slot in slots:
+            if not isinstance(slot, Slot):
+                raise ValueError(f"slots must be Slot instances, got {slot!r}")
+            if slot.start < previous_end:
+                raise ValueError(f"slot {slot!r} overlaps the previous slot")
+            if slot.end > len(self.text) or self.text[slot.start:slot.end] != slot.value:
+                raise ValueError(
+                    f"slot {slot!r} does not match text[{slot.start}:{slot.end}] = "
+                    f"{self.text[slot.start:slot.end]!r}"
+                )
+            previous_end = slot.end
+
+    def segments(self) -> list[tuple[str, Slot | None]]:
+        """The text cut into consecutive non-empty pieces, each paired with its slot (or None
+        for text outside slots). Concatenating the pieces gives ``text``."""
+        pieces: list[tuple[str, Slot | None]] = []
+        position = 0
+        for slot in self.slots:
+            if slot.start > position:
+                pieces.append((self.text[position:slot.start], None))
+            pieces.append((slot.value, slot))
+            position = slot.end
+        if position < len(self.text):
+            pieces.append((self.text[position:], None))
+        return pieces
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem found by parse().
+
+    ``position`` is a 0-based character offset into ``annot_utt``, except for
+    ``text_mismatch`` and ``token_count_mismatch`` where it is an offset into ``utt`` (their
+    messages say so). None when there is no meaningful position.
+    """
+
+    code: str
+    message: str
+    position: int | None = None
+
+
+@dataclass
+class ParseResult:
+    """Outcome of parse().
+
+    ``annotation`` is set whenever the notation itself is well formed, even if checks against
+    ``utt`` or ``slot_types`` failed, so a UI can still show it; use ``ok`` before trusting it.
+    It is None when the notation is broken (brackets, separator, empty type/value).
+    """
+
+    annotation: Annotation | None
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class AnnotationSyntaxError(ValueError):
+    """Raised by the convenience plain_text() when the notation is malformed."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__("; ".join(i.message for i in issues) or "malformed annotation")
+
+
+# --------------------------------------------------------------------------- tokenization
+
+
+def is_char_split_locale(locale: str | None) -> bool:
+    """Whether MASSIVE tokenizes this locale by character (Japanese and Chinese).
+
+    Case-insensitive; accepts "ja-JP", "ja_JP", bare "ja"/"zh", "zh-Hans-CN", "zh-Hant-TW".
+    """
+    if not locale or not isinstance(locale, str):
+        return False
+    language = locale.strip().replace("_", "-").split("-", 1)[0].lower()
+    return language in CHAR_SPLIT_LANGUAGES
+
+
+def _tokens_with_offsets(text: str, char_split: bool) -> list[tuple[str, int]]:
+    """(token, start offset) pairs. Whitespace means str.isspace(), the same set str.split()
+    uses, so counts agree with MASSIVE's loader (which calls utt.split())."""
+    if char_split:
+        return [(ch, i) for i, ch in enumerate(text) if not ch.isspace()]
+    tokens: list[tuple[str, int]] = []
+    start: int | None = None
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if start is not None:
+                tokens.append((text[start:i], start))
+                start = None
+        elif start is None:
+            start = i
+    if start is not None:
+        tokens.append((text[start:], start))
+    return tokens
+
+
+def tokenize(text: str, *, locale: str | None = None) -> list[str]:
+    """Whitespace tokens, or non-space characters for ja/zh locales.
+
+    Note: for ja/zh MASSIVE's loader keeps all-ASCII whitespace chunks (code-switched Latin
+    words) whole; here every character is a token, as Parley's export specifies. Counts compared
+    with each other use the same rule on both sides, so validation is unaffected.
+    """
+    return [tok for tok, _ in _tokens_with_offsets(text, is_char_split_locale(locale))]
+
+
+def token_count(text: str, *, locale: str | None = None) -> int:
+    """Number of tokens in ``text``: whitespace-split, or non-space characters for ja/zh."""
+    return len(_tokens_with_offsets(text, is_char_split_locale(locale)))
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _scan_brackets(annot_utt: str, errors: list[Issue]) -> list[tuple[int, int, bool]]:
+    """Find slots as (open index, close index, nested) and record bracket errors.
+
+    Scanning continues after an error so that every bracket problem is reported: a stray "]"
+    is skipped, a nested "[" is matched with its own "]" (the enclosing slot is then reported
+    as nested, not parsed), and every "[" still open at the end is reported as unclosed.
+    """
+    slots: list[tuple[int, int, bool]] = []
+    stack: list[int] = []
+    nested = False
+    for i, ch in enumerate(annot_utt):
+        if ch == OPEN:
+            if stack:
+                nested = True
+                errors.append(Issue(
+                    NESTED_BRACKET,
+                    f"'[' at {i} is inside the slot opened at {stack[0]}; slots cannot nest "
+                    "and brackets cannot be escaped",
+                    i,
+                ))
+            stack.append(i)
+        elif ch == CLOSE:
+            if not stack:
+                errors.append(Issue(
+                    UNBALANCED_BRACKET,
+                    f"']' at {i} has no matching '['; brackets cannot be escaped",
+                    i,
+                ))
+                continue
+            opened = stack.pop()
+            if not stack:
+                slots.append((opened, i, nested))
+                nested = False
+    for opened in stack:
+        errors.append(Issue(UNBALANCED_BRACKET, f"'[' at {opened} is never closed", opened))
+    return slots
+
+
+def _check_against_utt(
+    annotation: Annotation, utt: str, locale: str | None, errors: list[Issue]
+) -> None:
+    text = annotation.text
+    if text != utt:
+        first = next(
+            (i for i, (a, b) in enumerate(zip(text, utt)) if a != b), min(len(text), len(utt))
+        )
+        errors.append(Issue(
+            TEXT_MISMATCH,
+            f"plain text of the annotation differs from utt at utt offset {first} "
+            f"(annotation has {text[first:first + 12]!r}, utt has {utt[first:first + 12]!r})",
+            first,
+        ))
+
+    # Count tokens per segment, i.e. the tokens a BIO export produces. When the text matches
+    # utt this only differs from utt's count if a slot boundary falls inside a whitespace token
+    # (e.g. "[person : john]'s"), which no token-level label sequence can represent.
+    char_split = is_char_split_locale(locale)
+    annotated: list[str] = []
+    for piece, _slot in annotation.segments():
+        annotated.extend(tok for tok, _ in _tokens_with_offsets(piece, char_split))
+    utt_tokens = _tokens_with_offsets(utt, char_split)
+    if len(annotated) != len(utt_tokens):
+        k = next(
+            (k for k, (a, (b, _)) in enumerate(zip(annotated, utt_tokens)) if a != b),
+            min(len(annotated), len(utt_tokens)),
+        )
+        position = utt_tokens[k][1] if k < len(utt_tokens) else len(utt)
+        unit = "characters" if char_split else "whitespace tokens"
+        errors.append(Issue(
+            TOKEN_COUNT_MISMATCH,
+            f"annotation has {len(annotated)} {unit} (counting each slot value separately) but "
+            f"utt has {len(utt_tokens)}; first difference at utt offset {position}",
+            position,
+        ))
+
+
+def parse(
+    annot_utt: str,
+    *,
+    utt: str | None = None,
+    slot_types: Collection[str] | None = None,
+    allowed_slot_types: Collection[str] | None = None,
+    locale: str | None = None,
+) -> ParseResult:
+    """Parse MASSIVE ``annot_utt`` notation. Never raises for any string input.
+
+    - ``utt``: if given, the rebuilt plain text must equal it (``text_mismatch``) and its
+      tokens must line up with the annotation's (``token_count_mismatch``; characters for ja/zh
+      ``locale``). Skipped when the notation is malformed, and the first error says so.
+    - ``slot_types``: the known slot vocabulary; others are ``unknown_slot_type`` errors.
+    - ``allowed_slot_types``: types allowed in this context (e.g. for an intent); a known type
+      outside it is a ``slot_not_allowed`` WARNING (not reported again if already unknown).
+
+    Errors located in ``annot_utt`` come first, ordered by position; utt checks follow.
+    """
+    if not isinstance(annot_utt, str):
+        raise TypeError(f"annot_utt must be a str, got {type(annot_utt).__name__}")
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+
+    spans = _scan_brackets(annot_utt, errors)
+
+    # Slot contents. Nested slots were already reported; their content is not parsed.
+    parsed: list[tuple[int, int, str, str]] = []  # (open, close, type, value)
+    for opened, closed, nested in spans:
+        if nested:
+            continue
+        content = annot_utt[opened + 1:closed]
+        sep = content.find(SEPARATOR)
+        if sep < 0:
+            errors.append(Issue(
+                MISSING_SEPARATOR,
+                f"slot at {opened} has no ' : ' (space, colon, space) between type and value",
+                opened,
+            ))
+            continue
+        slot_type, value = content[:sep], content[sep + len(SEPARATOR):]
+        type_pos, value_pos = opened + 1, opened + 1 + sep + len(SEPARATOR)
+        bad = False
+        problem = _slot_type_problem(slot_type)
+        if problem == EMPTY_SLOT_TYPE:
+            errors.append(Issue(EMPTY_SLOT_TYPE, f"slot at {opened} has an empty type", type_pos))
+            bad = True
+        elif problem == INVALID_SLOT_TYPE:
+            errors.append(Issue(
+                INVALID_SLOT_TYPE,
+                f"slot type {slot_type!r} at {type_pos} contains whitespace",
+                type_pos,
+            ))
+            bad = True
+        if _value_problem(value):
+            errors.append(Issue(
+                EMPTY_VALUE, f"slot at {opened} has an empty or blank value", value_pos
+            ))
+            bad = True
+        elif value != value.strip():
+            warnings.append(Issue(
+                VALUE_WHITESPACE,
+                f"value {value!r} at {value_pos} starts or ends with whitespace; MASSIVE values "
+                "never do (it is kept verbatim)",
+                value_pos,
+            ))
+        if not problem:
+            if slot_types is not None and slot_type not in slot_types:
+                errors.append(Issue(
+                    UNKNOWN_SLOT_TYPE, f"unknown slot type {slot_type!r} at {type_pos}", type_pos
+                ))
+            elif allowed_slot_types is not None and slot_type not in allowed_slot_types:
+                warnings.append(Issue(
+                    SLOT_NOT_ALLOWED,
+                    f"slot type {slot_type!r} at {type_pos} is not allowed here",
+                    type_pos,
+                ))
+        if not bad:
+            parsed.append((opened, closed, slot_type, value))
+
+    errors.sort(key=lambda issue: issue.position if issue.position is not None else -1)
+
+    blocking = [i for i, issue in enumerate(errors) if issue.code in _BLOCKING]
+    if blocking:
+        if utt is not None:
+            first = blocking[0]
+            errors[first] = replace(
+                errors[first],
+                message=errors[first].message
+                + " (annotation not built: text and token checks against utt skipped)",
+            )
+        return ParseResult(annotation=None, errors=errors, warnings=warnings)
+
+    # Well formed: rebuild the plain text and slot offsets.
+    text_parts: list[str] = []
+    slots: list[Slot] = []
+    length = 0
+    cursor = 0
+    for opened, closed, slot_type, value in parsed:
+        before = annot_utt[cursor:opened]
+        text_parts.append(before)
+        length += len(before)
+        text_parts.append(value)
+        slots.append(Slot(slot_type, value, length, length + len(value)))
+        length += len(value)
+        cursor = closed + 1
+    text_parts.append(annot_utt[cursor:])
+    annotation = Annotation("".join(text_parts), tuple(slots))
+
+    if utt is not None:
+        _check_against_utt(annotation, utt, locale, errors)
+    return ParseResult(annotation=annotation, errors=errors, warnings=warnings)
+
+
+def plain_text(annot_utt: str) -> str:
+    """The plain utterance of ``annot_utt`` (slot markup removed, values kept).
+
+    Raises AnnotationSyntaxError (a ValueError) if the notation is malformed.
+    """
+    result = parse(annot_utt)
+    if result.annotation is None:
+        raise AnnotationSyntaxError(result.errors)
+    return result.annotation.text
+
+
+def serialize(annotation: Annotation) -> str:
+    """MASSIVE notation for ``annotation``: text verbatim, slots as ``[type : value]``."""
+    out: list[str] = []
+    for piece, slot in annotation.segments():
+        out.append(piece if slot is None else f"{OPEN}{slot.type}{SEPARATOR}{slot.value}{CLOSE}")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- BIO
+
+
+def to_bio(annotation: Annotation, *, locale: str | None = None) -> list[tuple[str, str]]:
+    """(token, tag) pairs with IOB2 tags ``B-type``/``I-type``/``O``.
+
+    Tokens are whitespace tokens, or non-space characters for ja/zh. Each slot value and each
+    piece of outside text is tokenized separately, so a slot boundary inside a word (which
+    parse() reports as token_count_mismatch against utt) still yields correct tags.
+    """
+    char_split = is_char_split_locale(locale)
+    pairs: list[tuple[str, str]] = []
+    for piece, slot in annotation.segments():
+        for n, (token, _) in enumerate(_tokens_with_offsets(piece, char_split)):
+            if slot is None:
+                tag = "O"
+            else:
+                tag = f"{'B' if n == 0 else 'I'}-{slot.type}"
+            pairs.append((token, tag))
+    return pairs
+
+
+def from_bio(pairs: Iterable[tuple[str, str]], *, locale: str | None = None) -> Annotation:
+    """Build an Annotation from (token, tag) pairs.
+
+    Tokens are joined with single spaces, or with nothing for ja/zh. So
+    ``from_bio(to_bio(a)) == a`` holds only when ``a.text`` is its tokens joined that way
+    (single spaces, no leading/trailing whitespace; no whitespace at all for ja/zh) and every
+    slot covers whole tokens. An ``I-x`` not continuing an ``x`` slot starts a new slot, as
+    conlleval does. Raises ValueError on malformed tags or tokens that are empty or contain
+    whitespace.
+    """
+    separator = "" if is_char_split_locale(locale) else " "
+    text_parts: list[str] = []
+    spans: list[list] = []  # [type, start, end]
+    length = 0
+    current: list | None = None
+    for index, item in enumerate(pairs):
+        token, tag = item
+        if not isinstance(token, str) or not token or any(ch.isspace() for ch in token):
+            raise ValueError(f"token {index} ({token!r}) is empty or contains whitespace")
+        if text_parts:
+            text_parts.append(separator)
+            length += len(separator)
+        start = length
+        text_parts.append(token)
+        length += len(token)
+        if tag == "O":
+            current = None
+        elif isinstance(tag, str) and tag[:2] in ("B-", "I-") and len(tag) > 2:
+            slot_type = tag[2:]
+            if tag[0] == "I" and current is not None and current[0] == slot_type:
+                current[2] = length
+            else:
+                current = [slot_type, start, length]
+                spans.append(current)
+        else:
+            raise ValueError(f"token {index} has tag {tag!r}; expected O, B-<type> or I-<type>")
+    text = "".join(text_parts)
+    return Annotation(text, tuple(Slot(t, text[s:e], s, e) for t, s, e in spans))

@@ -381,10 +381,12 @@ def test_parse_never_raises_on_arbitrary_text(s, utt, locale):
     _check_never_raises(s, utt, locale)
 
 
-# Single characters, plus fragments so that well-formed slots ("[", "time", " : ", "a", "]")
-# come up often enough to exercise the accepting paths too.
+# Single characters, plus fragments so that well-formed slots (e.g. "[time : a]", or built from
+# "[", "time", " : ", "a", "]") come up often enough to exercise the accepting paths too.
 bracket_heavy_st = st.text(alphabet="[[]]:: ::  ab明\t", max_size=40) | st.lists(
-    st.sampled_from(["[", "]", "[", "]", " : ", ":", " ", "  ", "time", "a", "明", "\t"]),
+    st.sampled_from(
+        ["[", "]", "[", "]", " : ", ":", " ", "  ", "time", "a", "明", "\t", "[time : a]"]
+    ),
     max_size=25,
 ).map("".join)
 

@@ -1,0 +1,96 @@
+"""Test setup shared by every app's tests.
+
+Tests that need real services carry a marker (postgres, redis, worker, browser, compose). Without
+the service they skip, unless PARLEY_REQUIRE_SERVICES=1 (CI), where they fail instead: nothing
+that CI is meant to exercise may be skipped silently.
+"""
+import os
+import shutil
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("PARLEY_REQUIRE_SERVICES") == "1"
+
+
+def _postgres_missing():
+    from django.db import connection
+
+    return None if connection.vendor == "postgresql" else f"database is {connection.vendor}; set DATABASE_URL to PostgreSQL"
+
+
+def _redis_missing():
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return "REDIS_URL is not set"
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:  # the reason is the message
+        return f"Redis at {url} is unreachable: {exc}"
+    return None
+
+
+def _browser_missing():
+    if not os.path.exists("/usr/bin/chromium"):
+        return "/usr/bin/chromium is not installed (apt-get install chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    return None
+
+
+def _compose_missing():
+    if shutil.which("docker-compose"):
+        return None
+    return "docker-compose is not installed (apt-get install docker-compose)"
+
+
+REQUIREMENTS = {
+    "postgres": [_postgres_missing],
+    "redis": [_redis_missing],
+    "worker": [_postgres_missing, _redis_missing],
+    "browser": [_browser_missing],
+    "compose": [_compose_missing],
+}
+
+
+def pytest_sessionstart(session):
+    if REQUIRE_SERVICES:
+        missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+        if missing:
+            raise pytest.UsageError(f"PARLEY_REQUIRE_SERVICES=1 but {', '.join(missing)} not set")
+
+
+@pytest.fixture(autouse=True)
+def _services_for_marked_tests(request):
+    for name, checks in REQUIREMENTS.items():
+        if request.node.get_closest_marker(name) is None:
+            continue
+        for check in checks:
+            reason = check()
+            if reason:
+                if REQUIRE_SERVICES:
+                    pytest.fail(f"[{name}] required by PARLEY_REQUIRE_SERVICES=1: {reason}")
+                pytest.skip(f"[{name}] {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_unless_worker(request):
+    """Tests run tasks in-process unless they start a real worker (marker `worker`)."""
+    from parley.config.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher is slow by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

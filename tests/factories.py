@@ -1,5 +1,6 @@
 """Test data in one place. Everything goes through the services, as the product does."""
 import itertools
+import json
 
 from django.contrib.auth import get_user_model
 
@@ -34,7 +35,44 @@ def member(role_slug: str, loc: Locale | None = None, *, username: str | None = 
     return u
 
 
+def intent(name: str, scenario: str, *, slots=()):
+    from parley.nlu.services import intent_ensure, intent_slot_types_allow, slot_type_ensure
+
+    obj = intent_ensure(name=name, scenario=scenario, actor="test")
+    intent_slot_types_allow(intent=obj, slot_types=[slot_type_ensure(name=s, actor="test") for s in slots])
+    return obj
+
+
 def token(u, scopes=("locales:read",), locales=(), **kwargs):
     """(ApiToken, plaintext)."""
     return token_create(user=u, name=f"token{next(_counter)}", scopes=list(scopes), locales=list(locales),
                         actor="test", **kwargs)
+
+
+# --- Real-shaped MASSIVE 1.1 rows (field names and shapes as published) ---
+
+JUDGMENT = {"worker_id": "11", "intent_score": 1, "slots_score": 1, "grammar_score": 4, "spelling_score": 2,
+            "language_identification": "target"}
+
+EN = {"id": "1", "locale": "en-US", "partition": "test", "scenario": "alarm", "intent": "alarm_set",
+      "utt": "wake me up at five am this week", "annot_utt": "wake me up at [time : five am] [date : this week]",
+      "worker_id": "1", "slot_method": [], "judgments": []}
+DE = {"id": "1", "locale": "de-DE", "partition": "test", "scenario": "alarm", "intent": "alarm_set",
+      "utt": "weck mich diese woche um fünf uhr morgens auf",
+      "annot_utt": "weck mich [date : diese woche] um [time : fünf uhr morgens] auf", "worker_id": "8",
+      "slot_method": [{"slot": "time", "method": "translation"}, {"slot": "date", "method": "localization"}],
+      "judgments": [JUDGMENT, {**JUDGMENT, "worker_id": "12", "grammar_score": 3}]}
+JA = {"id": "1", "locale": "ja-JP", "partition": "test", "scenario": "alarm", "intent": "alarm_set",
+      "utt": "今週の午前五時に起こして", "annot_utt": "[date : 今週]の[time : 午前五時]に起こして", "worker_id": "21",
+      "slot_method": [{"slot": "time", "method": "translation"}, {"slot": "date", "method": "translation"}],
+      "judgments": [{**JUDGMENT, "worker_id": "22"}]}
+SL = {"id": "2", "locale": "sl-SL", "partition": "train", "scenario": "alarm", "intent": "alarm_set",
+      "utt": "zbudi me ob petih zjutraj ta teden", "annot_utt": "zbudi me ob [time : petih zjutraj] [date : ta teden]",
+      "worker_id": "31", "slot_method": [{"slot": "time", "method": "translation"}], "judgments": []}
+EN2 = {"id": "7", "locale": "en-US", "partition": "train", "scenario": "weather", "intent": "weather_query",
+       "utt": "what is the weather in paris", "annot_utt": "what is the weather in [place_name : paris]",
+       "worker_id": "2", "slot_method": [], "judgments": []}
+
+
+def jsonl(*rows) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

@@ -13,6 +13,7 @@ ANNOTATOR = "annotator"
 PIPELINE = "pipeline"
 
 _READ_REGISTRY = ["locales.view_locale", "locales.view_localealias"]
+_READ_SCHEMA = ["nlu.view_scenario", "nlu.view_intent", "nlu.view_slottype"]
 
 ROLE_DEFAULTS = {
     PLATFORM_ADMIN: {
@@ -26,12 +27,14 @@ ROLE_DEFAULTS = {
         "permissions": _READ_REGISTRY + [
             "locales.change_locale", "locales.add_localealias", "locales.change_localealias",
             "events.view_event", "runs.view_taskrun", "access.view_membership",
-        ],
+            "nlu.view_utterance", "nlu.change_utterance",
+        ] + _READ_SCHEMA,
     },
     LINGUIST: {
         "name": "Linguist",
         "description": "Writes and reviews language data for their locales.",
-        "permissions": _READ_REGISTRY + ["runs.view_taskrun"],
+        "permissions": _READ_REGISTRY + _READ_SCHEMA + ["runs.view_taskrun", "nlu.view_utterance",
+                                                        "nlu.change_utterance"],
     },
     ANNOTATOR: {
         "name": "Annotator",
@@ -42,7 +45,7 @@ ROLE_DEFAULTS = {
     PIPELINE: {
         "name": "Pipeline client",
         "description": "A model pipeline using the REST API with a scoped token.",
-        "permissions": _READ_REGISTRY + ["runs.view_taskrun"],
+        "permissions": _READ_REGISTRY + _READ_SCHEMA + ["runs.view_taskrun", "nlu.view_utterance"],
         "admin_site": False,
     },
 }

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "parley.runs",
     "parley.locales",
     "parley.access",
+    "parley.nlu",
+    "parley.interchange",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,41 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from parley.interchange.models import ImportBatch
+from parley.interchange.services import import_batch_create, import_batch_run
+from parley.interchange.tasks import import_batch_task
+from parley.runs.services import task_run_enqueue
+
+ACTOR = "command:nlu_import"
+
+
+class Command(BaseCommand):
+    help = "Import language data (MASSIVE jsonl file or folder of per-locale files); report every rejected row."
+
+    def add_arguments(self, parser):
+        parser.add_argument("format", choices=ImportBatch.Format.values)
+        parser.add_argument("path")
+        parser.add_argument("--create-missing", action="store_true",
+                            help="create unknown locales, intents and slot types instead of rejecting their rows")
+        parser.add_argument("--strict", action="store_true", help="write nothing if any row is rejected")
+        parser.add_argument("--locale", default="", help="store every row under this locale (e.g. dialect files)")
+        parser.add_argument("--async", dest="use_worker", action="store_true", help="run on a Celery worker")
+
+    def handle(self, *args, **o):
+        try:
+            batch = import_batch_create(format=o["format"], path=o["path"], actor=ACTOR,
+                                        create_missing=o["create_missing"], strict=o["strict"], locale=o["locale"])
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from None
+        if o["use_worker"]:
+            run = task_run_enqueue(kind="interchange.import", args={"batch_id": batch.pk}, task=import_batch_task,
+                                   actor=ACTOR)
+            self.stdout.write(f"import batch #{batch.pk} queued as task run #{run.pk}")
+            return
+        batch = import_batch_run(batch=batch, actor=ACTOR)
+        self.stdout.write(f"import batch #{batch.pk}: {batch.status}; read {batch.rows_read}, accepted "
+                          f"{batch.rows_accepted}, already present {batch.rows_present}, rejected {batch.rows_rejected}")
+        for reject in batch.rejects.all()[:20]:
+            self.stdout.write(f"  {reject}")
+        if batch.rows_rejected > 20:
+            self.stdout.write(f"  … {batch.rows_rejected - 20} more (admin or /api/v1/imports/{batch.pk}/rejects.csv)")

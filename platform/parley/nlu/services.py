@@ -1,0 +1,68 @@
+"""NLU writes: schema entries and utterances. Imports use the bulk path; edits the single one."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from parley.events.services import event_record
+
+from . import annotation as notation
+from .models import Intent, Scenario, SlotType, Utterance
+from .normalize import normalize_text
+
+
+def intent_ensure(*, name: str, scenario: str, actor) -> Intent:
+    """The intent, created with its scenario if missing (imports with --create-missing)."""
+    intent = Intent.objects.filter(name=name).select_related("scenario").first()
+    if intent is not None:
+        return intent
+    scenario_obj, created = Scenario.objects.get_or_create(name=scenario)
+    if created:
+        event_record(actor=actor, verb="scenario.created", target=scenario_obj)
+    intent = Intent.objects.create(name=name, scenario=scenario_obj)
+    event_record(actor=actor, verb="intent.created", target=intent, payload={"scenario": scenario})
+    return intent
+
+
+def slot_type_ensure(*, name: str, actor) -> SlotType:
+    slot_type, created = SlotType.objects.get_or_create(name=name)
+    if created:
+        event_record(actor=actor, verb="slot_type.created", target=slot_type)
+    return slot_type
+
+
+def intent_slot_types_allow(*, intent: Intent, slot_types: list[SlotType]) -> None:
+    intent.slot_types.add(*slot_types)
+
+
+def slots_as_json(parsed: notation.Annotation) -> list[dict]:
+    return [{"type": s.type, "value": s.value, "start": s.start, "end": s.end} for s in parsed.slots]
+
+
+def utterances_bulk_create(*, rows: list[Utterance]) -> int:
+    """Insert prepared rows (imports). Callers validated them and hold the transaction."""
+    Utterance.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+@transaction.atomic
+def utterance_annotation_update(*, utterance: Utterance, annotated: str, actor, intent: Intent | None = None) -> Utterance:
+    """A linguist's edit: re-parse, re-derive text, slots and normalized form; log the change."""
+    intent = intent or utterance.intent
+    known = set(SlotType.objects.values_list("name", flat=True))
+    result = notation.parse(annotated, slot_types=known,
+                            allowed_slot_types=set(intent.slot_types.values_list("name", flat=True)),
+                            locale=utterance.locale.tag)
+    if not result.ok:
+        raise ValidationError({"annotated": [f"{i.message} (position {i.position})" for i in result.errors]})
+    before = {"annotated": utterance.annotated, "intent": utterance.intent.name}
+    utterance.annotated = annotated
+    utterance.text = result.annotation.text
+    utterance.slots = slots_as_json(result.annotation)
+    utterance.normalized = normalize_text(utterance.text, language=utterance.locale.language)
+    utterance.intent = intent
+    utterance.save()
+    event_record(actor=actor, verb="utterance.edited", target=utterance, locale=utterance.locale,
+                 payload={"from": before, "to": {"annotated": annotated, "intent": intent.name},
+                          "warnings": [i.message for i in result.warnings]})
+    return utterance

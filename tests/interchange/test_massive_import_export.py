@@ -1,0 +1,133 @@
+"""MASSIVE import: every rejected row reported, idempotent, atomic; export equal row for row."""
+import json
+
+import pytest
+from django.core.management import call_command
+
+import factories as f
+from factories import DE, EN, EN2, JA, SL, jsonl
+from parley.interchange.exports import massive_rows
+from parley.interchange.models import ImportBatch
+from parley.interchange.services import import_batch_create, import_batch_run
+from parley.locales.selectors import locale_resolve
+from parley.nlu.normalize import normalize_text
+from parley.nlu.models import Intent, Utterance
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def registry():
+    for tag, alias in [("en-US", "en-US"), ("de-DE", "de-DE"), ("ja-JP", "ja-JP"), ("sl-SI", "sl-SL")]:
+        f.alias(f.locale(tag), alias)
+
+
+def run_import(tmp_path, text, name="data.jsonl", **options):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    batch = import_batch_create(format="massive", path=str(path), actor="test", **options)
+    return import_batch_run(batch=batch, actor="test")
+
+
+def test_import_keeps_every_field_and_exports_row_for_row(registry, tmp_path):
+    batch = run_import(tmp_path, jsonl(EN, DE, JA, SL, EN2), create_missing=True)
+    assert (batch.status, batch.rows_read, batch.rows_accepted, batch.rows_rejected) == ("completed", 5, 5, 0)
+    sl = Utterance.objects.get(locale__tag="sl-SI")
+    assert (sl.partition, sl.status, sl.external_id) == ("train", "promoted", "2")
+    assert sl.slots == [{"type": "time", "value": "petih zjutraj", "start": 12, "end": 25},
+                        {"type": "date", "value": "ta teden", "start": 26, "end": 34}]
+    ja = Utterance.objects.get(locale__tag="ja-JP")
+    # ICU word segmentation: words are separated, and spacing in the input does not matter.
+    assert ja.normalized.startswith("今週 の ")
+    assert normalize_text("今週の 午前五時に、起こして！", language="ja") == ja.normalized
+    for row in (EN, DE, JA, SL):
+        exported = list(massive_rows(locale=locale_resolve(row["locale"])))
+        originals = [r for r in (EN, DE, JA, SL, EN2) if r["locale"] == row["locale"]]
+        assert exported == originals
+        assert [list(r) for r in exported] == [list(r) for r in originals]  # field order too
+
+
+def test_reimport_changes_nothing(registry, tmp_path):
+    run_import(tmp_path, jsonl(EN, DE), create_missing=True)
+    before = list(Utterance.objects.values_list("id", "updated_at"))
+    again = run_import(tmp_path, jsonl(EN, DE), create_missing=True)
+    assert (again.rows_accepted, again.rows_present, again.rows_rejected) == (0, 2, 0)
+    assert list(Utterance.objects.values_list("id", "updated_at")) == before
+
+
+def test_every_rejected_row_is_reported_with_line_field_and_reason(registry, tmp_path):
+    f.intent("alarm_set", "alarm", slots=["time", "date"])
+    lines = [
+        jsonl(EN),                                                          # 1 ok
+        "{not json\n",                                                      # 2
+        jsonl({**EN, "id": "2", "locale": "xx-YY"}),                        # 3 unknown locale
+        jsonl({**EN, "id": "3", "intent": "alarm_snooze"}),                 # 4 unknown intent
+        jsonl({**EN, "id": "4", "annot_utt": "wake me up at [time five am] [date : this week]"}),  # 5 separator
+        jsonl({**EN, "id": "5", "annot_utt": "wake me up at [time : five am [date : this week]"}),  # 6 nesting
+        jsonl({**EN, "id": "6", "annot_utt": "wake me at [time : five am] [date : this week]"}),    # 7 text differs
+        jsonl({**EN, "id": "7", "annot_utt": "wake me up at [hour : five am] [date : this week]"}), # 8 slot type
+        jsonl({**EN, "id": "8", "utt": ""}),                               # 9 missing utt
+        jsonl({**EN, "id": "9", "partition": "holdout"}),                  # 10 partition
+        jsonl(EN),                                                          # 11 duplicate id
+        jsonl({**EN, "id": "10", "scenario": "weather"}),                   # 12 scenario mismatch
+        "[1, 2]\n",                                                          # 13 not an object
+    ]
+    batch = run_import(tmp_path, "".join(lines))
+    assert (batch.rows_read, batch.rows_accepted, batch.rows_rejected) == (13, 1, 12)
+    report = {(r.line, r.field): r.reason for r in batch.rejects.all()}
+    assert set(report) == {(2, "(line)"), (3, "locale"), (4, "intent"), (5, "annot_utt"), (6, "annot_utt"),
+                           (7, "annot_utt"), (8, "annot_utt"), (9, "utt"), (10, "partition"), (11, "id"),
+                           (12, "intent"), (13, "(line)")}
+    assert "missing_separator" in report[(5, "annot_utt")]
+    assert "nested_bracket" in report[(6, "annot_utt")]
+    assert "text_mismatch" in report[(7, "annot_utt")]
+    assert "unknown_slot_type" in report[(8, "annot_utt")]
+    assert "first at data.jsonl:1" in report[(11, "id")]
+    assert "xx-YY" in report[(3, "locale")]
+
+
+def test_strict_import_writes_nothing_when_a_row_is_rejected(registry, tmp_path):
+    batch = run_import(tmp_path, jsonl(EN, {**EN, "id": "2", "locale": "xx-YY"}), create_missing=False, strict=True)
+    assert batch.status == "rejected" and Utterance.objects.count() == 0
+
+
+def test_failed_write_leaves_no_partial_batch(registry, tmp_path, monkeypatch):
+    from parley.interchange import services
+
+    calls = {"n": 0}
+    real = services.utterances_bulk_create
+
+    def explode(*, rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(rows=rows)
+
+    monkeypatch.setattr(services, "CHUNK", 2)
+    monkeypatch.setattr(services, "utterances_bulk_create", explode)
+    rows = [{**EN, "id": str(i)} for i in range(6)]
+    with pytest.raises(RuntimeError):
+        run_import(tmp_path, jsonl(*rows), create_missing=True)
+    assert Utterance.objects.count() == 0
+    batch = ImportBatch.objects.get()
+    assert batch.status == "failed" and "disk full" in batch.error
+
+
+def test_folder_of_locale_files_and_bom(registry, tmp_path):
+    folder = tmp_path / "1.1" / "data"
+    folder.mkdir(parents=True)
+    (folder / "en-US.jsonl").write_bytes(b"\xef\xbb\xbf" + jsonl(EN, EN2).encode())
+    (folder / "ja-JP.jsonl").write_text(jsonl(JA), encoding="utf-8")
+    batch = import_batch_create(format="massive", path=str(folder), actor="test", create_missing=True)
+    batch = import_batch_run(batch=batch, actor="test")
+    assert (batch.rows_accepted, batch.rows_rejected) == (3, 0)
+
+
+def test_command_import_and_export(registry, tmp_path, capsys):
+    path = tmp_path / "sl.jsonl"
+    path.write_text(jsonl(SL), encoding="utf-8")
+    call_command("nlu_import", "massive", str(path), "--create-missing")
+    assert "accepted 1" in capsys.readouterr().out
+    out = tmp_path / "out.jsonl"
+    call_command("nlu_export", "massive", "--locale", "sl-SL", "--out", str(out))
+    assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == [SL]

@@ -169,3 +169,65 @@ def test_admin_cannot_be_tricked_into_moving_an_alias_out_of_scope(world):
     assert response.status_code == 200  # form re-shown with an error: ja-JP is not a valid choice
     assert "Select a valid choice" in response.content.decode()
     assert not world["ja"].aliases.exists()
+
+
+# --- Utterances (issue 4) --------------------------------------------------------------------
+@pytest.fixture
+def utterances(world):
+    from parley.nlu.models import Utterance
+
+    intent = f.intent("alarm_set", "alarm", slots=["time"])
+    made = {}
+    for loc in (world["de"], world["ja"]):
+        made[loc.tag] = Utterance.objects.create(
+            locale=loc, intent=intent, text="at five", annotated="at [time : five]", normalized="at five",
+            source="manual", slots=[{"type": "time", "value": "five", "start": 3, "end": 7}])
+    _, world["utt_token"] = f.token(world["actors"]["linguist"], scopes=["utterances:read", "utterances:write"])
+    return made
+
+
+UTTERANCE_MATRIX = {
+    #            admin        lead         linguist     annotator    linguist's token  anonymous
+    "retrieve": [(200, 200), (200, 404), (200, 404), (404, 404), (200, 404), (401, 401)],
+    "edit":     [(200, 200), (200, 404), (200, 404), (404, 404), (200, 404), (401, 401)],
+}
+
+
+@pytest.mark.parametrize("action", UTTERANCE_MATRIX)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("where", ["in", "out"])
+def test_api_utterance_matrix(world, utterances, action, role, where):
+    utt = utterances[IN if where == "in" else OUT]
+    expected = UTTERANCE_MATRIX[action][ROLES.index(role)][0 if where == "in" else 1]
+    if role == "pipeline_token":
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {world['utt_token']}")
+    else:
+        client = api_client(world, role)
+    if action == "retrieve":
+        response = client.get(f"/api/v1/utterances/{utt.pk}/")
+    else:
+        response = client.patch(f"/api/v1/utterances/{utt.pk}/", {"annotated": "at [time : five]"}, format="json")
+    assert response.status_code == expected, response.content
+
+
+@pytest.mark.parametrize("role, visible", [("platform_admin", {IN, OUT}), ("locale_lead", {IN}), ("linguist", {IN}),
+                                           ("annotator", set())])
+def test_utterance_list_export_and_admin_are_scoped(world, utterances, role, visible):
+    client = api_client(world, role)
+    listed = {r["locale"] for r in client.get("/api/v1/utterances/").json()["results"]}
+    assert listed == visible
+    assert {r["locale"] for r in client.get(f"/api/v1/utterances/?locale={OUT}").json()["results"]} == visible & {OUT}
+    export = client.get(f"/api/v1/exports/massive/?locale={OUT}")
+    assert export.status_code == (200 if OUT in visible else 404)
+    if role != "annotator":
+        page = admin_client(world, role).get("/admin/nlu/utterance/").content.decode()
+        assert (f"/admin/nlu/utterance/{utterances[OUT].pk}/change/" in page) == (OUT in visible)
+        out_page = admin_client(world, role).get(f"/admin/nlu/utterance/{utterances[OUT].pk}/change/")
+        assert out_page.status_code == (200 if OUT in visible else 302)
+
+
+@pytest.mark.parametrize("role, status", [("platform_admin", 200), ("locale_lead", 403), ("linguist", 403),
+                                          ("pipeline_token", 403)])
+def test_imports_are_for_platform_admins(world, role, status):
+    assert api_client(world, role).get("/api/v1/imports/").status_code == status

@@ -3,15 +3,22 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from parley.access.api import ApiTokenViewSet, EventViewSet, MeView, TaskRunViewSet
+from parley.interchange.api import ImportBatchViewSet, MassiveExportView
 from parley.locales.api import LocaleViewSet
+from parley.nlu.api import IntentViewSet, SlotTypeViewSet, UtteranceViewSet
 
-router = DefaultRouter(trailing_slash="/?")
+router = DefaultRouter()
 router.register("locales", LocaleViewSet, basename="locale")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("events", EventViewSet, basename="event")
 router.register("task-runs", TaskRunViewSet, basename="taskrun")
+router.register("intents", IntentViewSet, basename="intent")
+router.register("slot-types", SlotTypeViewSet, basename="slottype")
+router.register("utterances", UtteranceViewSet, basename="utterance")
+router.register("imports", ImportBatchViewSet, basename="import")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    path("exports/massive/", MassiveExportView.as_view(), name="export-massive"),
     path("", include(router.urls)),
 ]

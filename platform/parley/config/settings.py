@@ -176,6 +176,11 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # --- Parley ---------------------------------------------------------------------
 PARLEY_LOCALE_PACKS_DIR = Path(os.environ.get("PARLEY_LOCALE_PACKS_DIR", BASE_DIR / "locales"))
 PARLEY_FIXTURES_DIR = BASE_DIR / "fixtures"
+# Uploaded import files: where they are kept, and the largest accepted.
+PARLEY_IMPORT_DIR = VAR_DIR / "imports"
+PARLEY_IMPORT_MAX_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # larger uploads spool to a temporary file
 # An API token's last-used time is written at most this often, not on every request.
 PARLEY_TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
 

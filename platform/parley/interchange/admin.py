@@ -1,0 +1,92 @@
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from parley.access.admin import PlatformAdminOnly
+from parley.runs.services import task_run_enqueue
+
+from .api import _store_upload
+from .models import ImportBatch, ImportReject
+from .services import import_batch_create
+from .tasks import import_batch_task
+
+
+class ImportRejectInline(admin.TabularInline):
+    model = ImportReject
+    fields = ["file", "line", "field", "reason", "excerpt"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+
+class ImportUploadForm(forms.ModelForm):
+    upload = forms.FileField(label=_("file (.jsonl)"))
+    create_missing = forms.BooleanField(required=False, help_text=_("create unknown locales, intents, slot types"))
+    strict = forms.BooleanField(required=False, help_text=_("write nothing if any row is rejected"))
+    locale = forms.CharField(required=False, help_text=_("store every row under this locale"))
+
+    class Meta:
+        model = ImportBatch
+        fields = ["format"]
+
+    def clean_upload(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["upload"]
+        if upload.size > settings.PARLEY_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than the import limit."))
+        if not upload.name.lower().endswith(".jsonl"):
+            raise forms.ValidationError(_("Upload one .jsonl file."))
+        return upload
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(PlatformAdminOnly):
+    list_display = ["id", "format", "source_name", "status", "rows_read", "rows_accepted", "rows_present",
+                    "rows_rejected", "created_at"]
+    list_filter = ["status", "format"]
+    inlines = [ImportRejectInline]
+    readonly_fields = ["format", "source_name", "options", "status", "rows_read", "rows_accepted", "rows_present",
+                       "rows_rejected", "error", "task_run", "report", "created_by", "created_at", "finished_at"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ImportUploadForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["format", "upload", "create_missing", "strict", "locale"]
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    @admin.display(description=_("reject report"))
+    def report(self, obj):
+        url = reverse("import-rejects-csv", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("download CSV"))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        path = _store_upload(data["upload"])
+        batch = import_batch_create(format=data["format"], path=str(path), source_name=data["upload"].name,
+                                    actor=request.user, create_missing=data["create_missing"], strict=data["strict"],
+                                    locale=data.get("locale", ""))
+        run = task_run_enqueue(kind="interchange.import", args={"batch_id": batch.pk}, task=import_batch_task,
+                               actor=request.user)
+        ImportBatch.objects.filter(pk=batch.pk).update(task_run=run)
+        obj.pk = batch.pk
+        self.message_user(request, _("Import queued; refresh this page to follow its progress."), messages.INFO)
+
+    def save_related(self, request, form, formsets, change):
+        pass

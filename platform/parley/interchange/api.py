@@ -1,0 +1,133 @@
+"""Imports (upload, progress, reject report) and streaming exports."""
+import csv
+import itertools
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from parley.access.scoping import actor_of
+from parley.locales.selectors import UnknownLocale, locale_resolve
+from parley.runs.services import task_run_enqueue
+
+from .exports import massive_jsonl
+from .models import ImportBatch
+from .services import import_batch_create
+from .tasks import import_batch_task
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportBatch
+        fields = ["id", "format", "source_name", "options", "status", "rows_read", "rows_accepted", "rows_present",
+                  "rows_rejected", "error", "task_run", "created_at", "finished_at"]
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.ChoiceField(choices=ImportBatch.Format.choices)
+    create_missing = serializers.BooleanField(default=False)
+    strict = serializers.BooleanField(default=False)
+    locale = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_file(self, upload):
+        if upload.size > settings.PARLEY_IMPORT_MAX_BYTES:
+            raise ValidationError(f"{upload.size} bytes is over the limit of {settings.PARLEY_IMPORT_MAX_BYTES}")
+        if not upload.name.lower().endswith(".jsonl"):
+            raise ValidationError("upload one .jsonl file (MASSIVE: one per locale)")
+        return upload
+
+
+def _store_upload(upload) -> Path:
+    folder = Path(settings.PARLEY_IMPORT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    # The client's file name is never used as a path: only as a label.
+    path = folder / f"{uuid.uuid4().hex}.jsonl"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path
+
+
+class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Platform admins upload imports; progress and counts update while the task runs."""
+
+    serializer_class = ImportBatchSerializer
+    required_scopes = {"read": "imports:write", "write": "imports:write"}
+    parser_classes = [MultiPartParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not actor_of(request).can("interchange.view_importbatch"):
+            raise PermissionDenied("Only platform admins import data.")
+
+    def get_queryset(self):
+        return actor_of(self.request).scope(ImportBatch.objects.all(), "interchange.view_importbatch")
+
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportBatchSerializer})
+    def create(self, request):
+        if not actor_of(request).can("interchange.add_importbatch"):
+            raise PermissionDenied("Only platform admins import data.")
+        body = ImportUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        path = _store_upload(data["file"])
+        batch = import_batch_create(format=data["format"], path=str(path), source_name=data["file"].name,
+                                    actor=request.user, create_missing=data["create_missing"], strict=data["strict"],
+                                    locale=data["locale"])
+        run = task_run_enqueue(kind="interchange.import", args={"batch_id": batch.pk}, task=import_batch_task,
+                               actor=request.user)
+        ImportBatch.objects.filter(pk=batch.pk).update(task_run=run)
+        batch.refresh_from_db()
+        return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"], url_path="rejects.csv")
+    def rejects_csv(self, request, pk=None):
+        """Every rejected row: file, line, field, reason, excerpt."""
+        batch = self.get_object()
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+        rows = batch.rejects.values_list("file", "line", "field", "reason", "excerpt").iterator(chunk_size=2000)
+        header = ("file", "line", "field", "reason", "excerpt")
+        stream = (writer.writerow(r) for r in itertools.chain([header], rows))
+        response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-rejects.csv"'
+        return response
+
+
+class MassiveExportView(APIView):
+    """Stream one locale's utterances as MASSIVE jsonl (original order, fields and locale tag)."""
+
+    required_scopes = {"read": "utterances:read"}
+
+    @extend_schema(parameters=[OpenApiParameter("locale", str, required=True),
+                               OpenApiParameter("partition", str, required=False)],
+                   responses={(200, "application/x-ndjson"): OpenApiTypes.STR})
+    def get(self, request):
+        tag = request.query_params.get("locale")
+        if not tag:
+            raise ValidationError({"locale": ["required"]})
+        try:
+            locale = locale_resolve(tag)
+        except UnknownLocale:
+            raise NotFound(f"No locale {tag!r}.") from None
+        if not actor_of(request).can("nlu.view_utterance", locale_id=locale.pk):
+            raise NotFound(f"No locale {tag!r}.")
+        lines = massive_jsonl(locale=locale, source=None, partition=request.query_params.get("partition") or None)
+        response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{tag}.jsonl"'
+        return response

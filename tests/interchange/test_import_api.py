@@ -1,0 +1,86 @@
+"""Uploading an import through the API and the admin; progress, reject report, export stream."""
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from rest_framework.test import APIClient
+
+import factories as f
+from factories import DE, EN, jsonl
+from parley.interchange.models import ImportBatch
+from parley.nlu.models import Utterance
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_user():
+    f.locale("en-US"), f.locale("de-DE")
+    return f.member("platform_admin", None, username="root")
+
+
+def test_api_upload_runs_import_and_reports_rejects(admin_user, django_capture_on_commit_callbacks):
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    upload = SimpleUploadedFile("batch.jsonl", (jsonl(EN, DE) + "{oops\n").encode())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/imports/", {"file": upload, "format": "massive", "create_missing": "true"},
+                               format="multipart")
+    assert response.status_code == 202, response.content
+    batch = client.get(f"/api/v1/imports/{response.json()['id']}/").json()
+    assert (batch["status"], batch["rows_accepted"], batch["rows_rejected"]) == ("completed", 2, 1)
+    run = client.get(f"/api/v1/task-runs/{batch['task_run']}/").json()
+    assert run["status"] == "succeeded" and run["done"] == 3
+    report = b"".join(client.get(f"/api/v1/imports/{batch['id']}/rejects.csv/").streaming_content).decode()
+    assert report.splitlines()[0] == "file,line,field,reason,excerpt"
+    assert report.splitlines()[1].startswith(f"{ImportBatch.objects.get().path.split('/')[-1]},3,(line),invalid JSON")
+    exported = b"".join(client.get("/api/v1/exports/massive/?locale=de-DE").streaming_content).decode()
+    assert [json.loads(line) for line in exported.splitlines()] == [DE]
+
+
+def test_upload_refuses_wrong_kind_of_file_with_field_error(admin_user):
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    response = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("x.exe", b"MZ"), "format": "massive"},
+                           format="multipart")
+    assert response.status_code == 400 and "file" in response.json()["error"]["fields"]
+
+
+def test_upload_over_the_size_limit_is_refused(admin_user, settings):
+    settings.PARLEY_IMPORT_MAX_BYTES = 10
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    response = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("a.jsonl", jsonl(EN).encode()),
+                                                "format": "massive"}, format="multipart")
+    assert response.status_code == 400 and "over the limit" in response.json()["error"]["fields"]["file"][0]
+
+
+def test_admin_upload_and_edit_with_validation(admin_user, django_capture_on_commit_callbacks):
+    client = Client()
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/interchange/importbatch/add/", {
+            "format": "massive", "upload": SimpleUploadedFile("en.jsonl", jsonl(EN).encode()), "create_missing": "on"})
+    assert response.status_code == 302
+    utterance = Utterance.objects.get()
+    url = f"/admin/nlu/utterance/{utterance.pk}/change/"
+    bad = client.post(url, {"intent": utterance.intent.pk, "annotated": "wake me up at [time five am]"})
+    assert bad.status_code == 200 and "position" in bad.content.decode()
+    good = client.post(url, {"intent": utterance.intent.pk,
+                             "annotated": "wake me up at [time : five am] this week"})
+    assert good.status_code == 302
+    utterance.refresh_from_db()
+    assert utterance.text == "wake me up at five am this week"
+    assert utterance.slots == [{"type": "time", "value": "five am", "start": 14, "end": 21}]
+
+
+def test_api_edit_rejects_bad_annotation_with_position(admin_user):
+    f.intent("alarm_set", "alarm", slots=["time"])
+    utterance = Utterance.objects.create(locale=f.locale("de-DE"), intent_id=1, text="x", annotated="x",
+                                         normalized="x", source="manual")
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    response = client.patch(f"/api/v1/utterances/{utterance.pk}/", {"annotated": "um [time : ]"}, format="json")
+    assert response.status_code == 400
+    assert "position" in response.json()["error"]["fields"]["annotated"][0]

@@ -76,8 +76,8 @@ def test_admin_upload_and_edit_with_validation(admin_user, django_capture_on_com
 
 
 def test_api_edit_rejects_bad_annotation_with_position(admin_user):
-    f.intent("alarm_set", "alarm", slots=["time"])
-    utterance = Utterance.objects.create(locale=f.locale("de-DE"), intent_id=1, text="x", annotated="x",
+    intent = f.intent("alarm_set", "alarm", slots=["time"])
+    utterance = Utterance.objects.create(locale=f.locale("de-DE"), intent=intent, text="x", annotated="x",
                                          normalized="x", source="manual")
     client = APIClient()
     client.force_authenticate(admin_user)

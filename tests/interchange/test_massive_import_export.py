@@ -131,3 +131,36 @@ def test_command_import_and_export(registry, tmp_path, capsys):
     out = tmp_path / "out.jsonl"
     call_command("nlu_export", "massive", "--locale", "sl-SL", "--out", str(out))
     assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == [SL]
+
+
+SLURP_ROW = {"slurp_id": 13804, "sentence": "siri what is one american dollar in japanese yen",
+             "sentence_annotation": "siri what is one [currency_name : american dollar] in [currency_name : japanese yen]",
+             "intent": "qa_currency", "action": "currency", "scenario": "qa",
+             "tokens": [{"surface": "siri", "id": 0, "lemma": "siri", "pos": "VB"}],
+             "entities": [{"span": [4, 5], "type": "currency_name"}], "recordings": []}
+
+
+def test_slurp_import_takes_partition_from_file_name_and_keeps_the_record(registry, tmp_path):
+    bad = {**SLURP_ROW, "slurp_id": 2, "sentence_annotation": "siri what is [currency_name : one"}
+    path = tmp_path / "devel.jsonl"
+    path.write_text(jsonl(SLURP_ROW, bad), encoding="utf-8")
+    batch = import_batch_create(format="slurp", path=str(path), actor="test", create_missing=True)
+    batch = import_batch_run(batch=batch, actor="test")
+    assert (batch.rows_accepted, batch.rows_rejected) == (1, 1)
+    utt = Utterance.objects.get()
+    assert (utt.source, utt.partition, utt.locale.tag, utt.intent.name, utt.external_id) == (
+        "slurp", "dev", "en-US", "qa_currency", "13804")
+    assert utt.provenance["row"] == SLURP_ROW
+    assert batch.rejects.get().field == "annot_utt"
+
+
+def test_slurp_rows_with_only_the_action_in_intent_get_the_massive_name(registry, tmp_path):
+    path = tmp_path / "test.jsonl"
+    path.write_text(jsonl({"slurp_id": 1, "sentence": "do i have any appointments today",
+                           "sentence_annotation": "do i have any appointments [date : today]",
+                           "intent": "query", "scenario": "calendar", "action": "query"}), encoding="utf-8")
+    batch = import_batch_run(batch=import_batch_create(format="slurp", path=str(path), actor="test",
+                                                       create_missing=True), actor="test")
+    assert batch.rows_accepted == 1
+    assert Utterance.objects.get().intent.name == "calendar_query"
+    assert Utterance.objects.get().partition == "test"

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class ImportBatch(models.Model):
     class Format(models.TextChoices):
         MASSIVE = "massive", "MASSIVE jsonl"
+        SLURP = "slurp", "SLURP jsonl"
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")

@@ -25,7 +25,7 @@ from parley.nlu.normalize import normalize_text
 from parley.nlu.services import intent_ensure, intent_slot_types_allow, slot_type_ensure, slots_as_json, utterances_bulk_create
 from parley.runs.services import task_run_progress
 
-from .formats import massive
+from .formats import massive, slurp
 from .models import ImportBatch, ImportReject
 
 CHUNK = 2000
@@ -108,8 +108,12 @@ class _Schema:
             self.allowed.setdefault(intent.name, set()).update(new_allowed)
 
 
-def _validate_massive(record: dict, schema: _Schema, locale_override: str) -> tuple[dict | None, str, str]:
-    """A prepared row, or None with (field, reason)."""
+def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: dict | None = None
+                  ) -> tuple[dict | None, str, str]:
+    """A prepared row from MASSIVE-named fields, or None with (field, reason).
+
+    `keep` is the record as the source wrote it, stored for exact round trips (default: record).
+    """
     for name in massive.REQUIRED_FIELDS:
         if name not in record or record[name] in (None, ""):
             return None, name, "required"
@@ -143,7 +147,8 @@ def _validate_massive(record: dict, schema: _Schema, locale_override: str) -> tu
         "external_id": str(record["id"]), "partition": partition,
         # Imported with a trusted partition: the row is already in a dataset.
         "status": Utterance.Status.PROMOTED if partition != "unassigned" else Utterance.Status.ACCEPTED,
-        "provenance": {"row": record, "fields": list(record), "file": None},
+        "provenance": {"row": keep if keep is not None else record,
+                       "fields": list(keep if keep is not None else record), "file": None},
     }, "", ""
 
 
@@ -166,7 +171,7 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
     _set_status(batch, ImportBatch.Status.VALIDATING, actor, rows_read=0, rows_accepted=0, rows_present=0,
                 rows_rejected=0, error="")
     options = batch.options
-    source = Utterance.Source.MASSIVE
+    source = Utterance.Source(batch.format)
     schema = _Schema(create_missing=options.get("create_missing", False), actor=actor, source=source)
     seen: dict[tuple[int, str], str] = {}
     rejects: list[ImportReject] = []
@@ -194,7 +199,8 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
             task_run_progress(run=progress_run, done=batch.rows_read)
 
     try:
-        for item in massive.read_records(batch.path):
+        reader = slurp.read_records if batch.format == ImportBatch.Format.SLURP else massive.read_records
+        for item in reader(batch.path):
             batch.rows_read += 1
             if isinstance(item, massive.RowError):
                 batch.rows_rejected += 1
@@ -202,7 +208,14 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
                                             reason=item.reason, excerpt=item.excerpt[:300]))
             else:
                 file, line, record = item
-                row, field, reason = _validate_massive(record, schema, options.get("locale", ""))
+                if batch.format == ImportBatch.Format.SLURP:
+                    common, field, reason = slurp.as_common_row(record, file=file,
+                                                                default_locale=options.get("locale") or "en-US")
+                    row = None
+                    if common is not None:
+                        row, field, reason = _validate_row(common, schema, "", keep=record)
+                else:
+                    row, field, reason = _validate_row(record, schema, options.get("locale", ""))
                 key = (row["locale_id"], row["external_id"]) if row else None
                 if row and key in seen:
                     row, field, reason = None, "id", f"duplicate id {key[1]!r} for this locale (first at {seen[key]})"

@@ -88,3 +88,10 @@ def test_me_lists_roles_per_locale():
     client.force_authenticate(user)
     assert client.get("/api/v1/me/").json()["roles"] == [
         {"role": "linguist", "role_name": "Linguist", "locale": "de-DE", "proficiency": ""}]
+
+
+def test_writes_to_unknown_or_slashless_paths_get_json_not_csrf_pages(admin_api):
+    f.locale("de-DE")
+    assert admin_api.get("/api/v1/locales").status_code == 200  # trailing slash optional
+    response = APIClient().post("/api/v1/no-such-thing", {"x": 1}, format="json")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

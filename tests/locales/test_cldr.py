@@ -83,3 +83,8 @@ def test_bootstrap_candidates_are_ranked_unique_and_valid():
     assert len(tags) == len(set(tags)) == 1000
     assert tags[:3] == ["en", "zh", "hi"]
     assert all(cldr.canonical_tag(t) == t for t in tags)
+
+
+@pytest.mark.parametrize("tag, parent", [("zh-HK", "zh-Hant"), ("pa-PK", "pa-Arab"), ("az-IR", "az-Arab")])
+def test_region_in_a_non_default_script_falls_back_to_language_script(tag, parent):
+    assert cldr.cldr_parent(tag) == parent

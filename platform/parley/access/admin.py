@@ -78,19 +78,18 @@ class UserAdmin(PlatformAdminOnly, DjangoUserAdmin):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
         # Grants and revocations go through services so each leaves an event row.
+        formset.save(commit=False)  # sorts the rows into new/changed/deleted without writing
         for obj in formset.deleted_objects:
             membership_revoke(membership=obj, actor=request.user)
-        for inline_form in formset.forms:
-            if not inline_form.has_changed() or inline_form in formset.deleted_forms:
-                continue
-            data = inline_form.cleaned_data
-            if not data or not data.get("role"):
-                continue
-            instance = inline_form.instance
-            if instance.pk and (instance.role_id, instance.locale_id) != (data["role"].pk, getattr(data["locale"], "pk", None)):
-                membership_revoke(membership=Membership.objects.get(pk=instance.pk), actor=request.user)
-            membership_grant(user=form.instance, role=data["role"], locale=data.get("locale"),
-                             proficiency=data.get("proficiency", ""), actor=request.user)
+        for obj, _changed in formset.changed_objects:
+            original = Membership.objects.get(pk=obj.pk)
+            if (original.role_id, original.locale_id) != (obj.role_id, obj.locale_id):
+                membership_revoke(membership=original, actor=request.user)
+            membership_grant(user=form.instance, role=obj.role, locale=obj.locale, proficiency=obj.proficiency,
+                             actor=request.user)
+        for obj in formset.new_objects:
+            membership_grant(user=form.instance, role=obj.role, locale=obj.locale, proficiency=obj.proficiency,
+                             actor=request.user)
 
 
 @admin.register(Role)
@@ -154,7 +153,7 @@ class ApiTokenAdmin(PlatformAdminOnly):
             locales=form.cleaned_data.get("locales") or [], expires_at=form.cleaned_data.get("expires_at"),
             actor=request.user,
         )
-        obj.pk = token.pk
+        obj.pk, obj.prefix = token.pk, token.prefix
         self.message_user(request, _("Token created. Copy it now, it will not be shown again: %(t)s") % {"t": plaintext},
                           level=messages.WARNING)
 

@@ -2,6 +2,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -50,6 +51,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # an unknown API path must answer 404 in the API's shape, for any method
 def api_not_found(request, exception=None, **kwargs):
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=status.HTTP_404_NOT_FOUND)
 

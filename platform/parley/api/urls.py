@@ -8,6 +8,7 @@ from parley.locales.api import LocaleViewSet
 from parley.nlu.api import IntentViewSet, SlotTypeViewSet, UtteranceViewSet
 
 router = DefaultRouter()
+router.trailing_slash = "/?"  # /api/v1/locales and /api/v1/locales/ both work (DRF's init only takes a bool)
 router.register("locales", LocaleViewSet, basename="locale")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("events", EventViewSet, basename="event")

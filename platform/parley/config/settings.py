@@ -10,6 +10,7 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parents[3]  # repository root
 VAR_DIR = Path(os.environ.get("PARLEY_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -20,14 +21,22 @@ def env_flag(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_flag("PARLEY_DEBUG", default=False)
-SECRET_KEY = os.environ.get("PARLEY_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and not env_flag("PARLEY_TESTING"):
-        # Refuse to run a non-debug server with a key anyone can read in the repo.
-        from django.core.exceptions import ImproperlyConfigured
+def _installation_secret_key() -> str:
+    """A random key made once per installation and kept in var/ (never a key from the repo).
 
-        raise ImproperlyConfigured("PARLEY_SECRET_KEY must be set when PARLEY_DEBUG is off.")
-    SECRET_KEY = "parley-insecure-development-key-do-not-use-in-production"
+    Several machines sharing a database must set the same PARLEY_SECRET_KEY instead.
+    """
+    import secrets
+
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("PARLEY_SECRET_KEY", "") or _installation_secret_key()
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("PARLEY_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("PARLEY_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
@@ -89,7 +98,6 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",

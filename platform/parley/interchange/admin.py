@@ -88,5 +88,8 @@ class ImportBatchAdmin(PlatformAdminOnly):
         obj.pk = batch.pk
         self.message_user(request, _("Import queued; refresh this page to follow its progress."), messages.INFO)
 
+    def has_change_permission(self, request, obj=None):
+        return False  # a batch is a record: view it, never edit it
+
     def save_related(self, request, form, formsets, change):
-        pass
+        pass  # the add form has no inlines; the batch was written by the service

@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from parley.access.admin_scoping import LocaleScopedAdmin
 from parley.access.scoping import can
 
+from . import cldr
 from .models import Locale, LocaleAlias
-from .selectors import FallbackCycle, locale_fallback_chain
+from .selectors import FallbackCycle, locale_alias_problem, locale_fallback_chain
 from .services import locale_alias_set, locale_create, locale_parent_set, locale_status_change, locale_update
 
 
@@ -28,13 +29,13 @@ def _status_action(status):
         moved, refused = 0, []
         for locale in queryset:
             if not can(request.user, "locales.change_locale", locale):
-                refused.append(f"{locale.tag}: not in your locales")
+                refused.append(_("Not moved: %(tag)s is not in your locales.") % {"tag": locale.tag})
                 continue
             try:
                 locale_status_change(locale=locale, status=status, actor=request.user, reason="admin action")
                 moved += 1
             except ValidationError as exc:
-                refused.append(f"{locale.tag}: {'; '.join(exc.messages)}")
+                refused.append(_("Not moved: %(tag)s: %(why)s") % {"tag": locale.tag, "why": "; ".join(exc.messages)})
         if moved:
             modeladmin.message_user(request, _("%(n)d locale(s) moved to %(s)s.") % {"n": moved, "s": status})
         for line in refused:
@@ -51,18 +52,36 @@ class LocaleAdminForm(forms.ModelForm):
         model = Locale
         fields = "__all__"
 
+    def clean_tag(self):
+        if self.instance.pk is not None:
+            return self.instance.tag
+        try:
+            tag = cldr.canonical_tag(self.cleaned_data["tag"])
+        except cldr.InvalidTag as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if Locale.objects.filter(tag=tag).exists() or LocaleAlias.objects.filter(tag_key=tag.lower()).exists():
+            raise forms.ValidationError(_("%(tag)s is already registered (or an alias).") % {"tag": tag})
+        return tag
+
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")
         if parent is None or self.instance.pk is None:
             return parent
-        seen = {self.instance.pk}
-        node = parent
-        while node is not None:  # follow explicit parents: reaching this locale again is a loop
-            if node.pk in seen:
-                raise forms.ValidationError(_("%(tag)s would make the fallback chain loop.") % {"tag": parent.tag})
-            seen.add(node.pk)
-            node = node.parent
+        # The parent's own chain (explicit parents and CLDR rules) must not come back here.
+        try:
+            chain = locale_fallback_chain(locale=parent)
+        except FallbackCycle as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if self.instance.tag in chain:
+            raise forms.ValidationError(_("%(tag)s would make the fallback chain loop: %(chain)s") % {
+                "tag": parent.tag, "chain": " → ".join([self.instance.tag, *chain])})
         return parent
+
+
+class LocaleAddForm(LocaleAdminForm):
+    class Meta:
+        model = Locale
+        fields = ["tag", "parent"]
 
 
 @admin.register(Locale)
@@ -86,14 +105,20 @@ class LocaleAdmin(LocaleScopedAdmin):
     inlines = [LocaleAliasInline]
     actions = [_status_action(s) for s in Locale.Status.values]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_form(self, request, obj=None, **kwargs):
         if obj is None:
-            return ["fallback_chain", "overridden_fields", "pack_source", "created_at", "updated_at", "status"]
-        return self.readonly_fields
+            kwargs["form"] = LocaleAddForm  # names and facts come from CLDR; edit them afterwards
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": ["tag", "english_name", "autonym", "parent"]})]
+            return [(None, {"fields": ["tag", "parent"]})]
         return self.fieldsets
 
     @admin.display(description=_("fallback chain"))
@@ -106,8 +131,7 @@ class LocaleAdmin(LocaleScopedAdmin):
     def save_model(self, request, obj, form, change):
         # Writes go through services so every change leaves an event row.
         if not change:
-            overrides = {k: form.cleaned_data[k] for k in ("english_name", "autonym") if form.cleaned_data.get(k)}
-            created = locale_create(tag=obj.tag, actor=request.user, overrides=overrides)
+            created = locale_create(tag=form.cleaned_data["tag"], actor=request.user)
             if form.cleaned_data.get("parent"):
                 locale_parent_set(locale=created, parent=form.cleaned_data["parent"], actor=request.user)
             obj.pk = created.pk
@@ -121,15 +145,27 @@ class LocaleAdmin(LocaleScopedAdmin):
         if "parent" in form.changed_data:
             locale_parent_set(locale=original, parent=form.cleaned_data["parent"], actor=request.user)
 
-    def save_related(self, request, form, formsets, change):
-        pass  # the inline is read-only; aliases are edited on their own page
-
     def has_delete_permission(self, request, obj=None):
         return False  # locales are retired, never deleted: data and events refer to them
 
 
+class LocaleAliasForm(forms.ModelForm):
+    class Meta:
+        model = LocaleAlias
+        fields = ["tag", "locale", "source", "note"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("tag") and data.get("locale"):
+            problem = locale_alias_problem(locale=data["locale"], tag=data["tag"])
+            if problem:
+                self.add_error("tag", problem)
+        return data
+
+
 @admin.register(LocaleAlias)
 class LocaleAliasAdmin(LocaleScopedAdmin):
+    form = LocaleAliasForm
     list_display = ["tag", "locale", "source", "note"]
     list_filter = ["source"]
     search_fields = ["tag", "locale__tag"]

@@ -179,6 +179,12 @@ def cldr_parent(tag: str) -> str:
     subtags = tag.split("-")
     if len(subtags) == 1:
         return ROOT_TAG
+    if len(subtags) == 2 and len(subtags[1]) != 4:
+        # language-region written in a script other than the language's default (zh-HK is
+        # Traditional, pa-PK is Arabic): CLDR's parent is language-script, not the language.
+        script = _maximized(tag).script or ""
+        if script and script != _default_script(subtags[0]):
+            return f"{subtags[0]}-{script}"
     parent = "-".join(subtags[:-1])
     parent_parts = parent.split("-")
     if len(parent_parts) == 1 and len(subtags) == 2 and len(subtags[1]) == 4:

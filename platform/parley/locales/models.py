@@ -33,7 +33,9 @@ class Locale(models.Model):
                                  default=Direction.LTR, db_index=True)
     plural_cardinal = models.JSONField(_("cardinal plural categories"), default=list, blank=True)
     plural_ordinal = models.JSONField(_("ordinal plural categories"), default=list, blank=True)
-    first_day_of_week = models.CharField(_("first day of week"), max_length=3, default="mon")
+    WEEKDAYS = [("mon", _("Monday")), ("tue", _("Tuesday")), ("wed", _("Wednesday")), ("thu", _("Thursday")),
+                ("fri", _("Friday")), ("sat", _("Saturday")), ("sun", _("Sunday"))]
+    first_day_of_week = models.CharField(_("first day of week"), max_length=3, choices=WEEKDAYS, default="mon")
     calendar = models.CharField(_("default calendar"), max_length=40, default="gregorian")
     speaker_population = models.BigIntegerField(_("speakers"), null=True, blank=True)
     parent = models.ForeignKey(

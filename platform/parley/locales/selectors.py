@@ -31,6 +31,17 @@ def locale_resolve(tag: str) -> Locale:
     return locale
 
 
+def locale_alias_problem(*, locale: Locale, tag: str) -> str | None:
+    """Why `tag` cannot become an alias of `locale`, or None."""
+    key = tag.strip().replace("_", "-").lower()
+    existing = LocaleAlias.objects.filter(tag_key=key).select_related("locale").first()
+    if existing and existing.locale_id != locale.pk:
+        return f"{tag} is already an alias of {existing.locale.tag}"
+    if Locale.objects.filter(tag__iexact=key).exclude(pk=locale.pk).exists():
+        return f"{tag} is the canonical tag of another locale"
+    return None
+
+
 def locale_export_tag(*, locale: Locale, source: str) -> str:
     """The tag a source uses for this locale (MASSIVE writes sl-SL), else the canonical tag."""
     alias = locale.aliases.filter(source=source).first()

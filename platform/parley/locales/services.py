@@ -12,7 +12,7 @@ from parley.events.services import event_record
 from . import cldr
 from .models import Locale, LocaleAlias
 from .packs import LocalePack, PackError, PackLoadError, read_packs
-from .selectors import FallbackCycle, locale_fallback_chain
+from .selectors import FallbackCycle, locale_alias_problem, locale_fallback_chain
 
 # The lifecycle: which status may follow which. Retired locales can be revived as planned.
 ALLOWED_TRANSITIONS = {
@@ -127,11 +127,10 @@ def locale_parent_set(*, locale: Locale, parent: Locale | None, actor) -> Locale
 
 def locale_alias_set(*, locale: Locale, tag: str, source: str, note: str = "", actor) -> LocaleAlias:
     key = tag.strip().replace("_", "-").lower()
-    existing = LocaleAlias.objects.filter(tag_key=key).select_related("locale").first()
-    if existing and existing.locale_id != locale.pk:
-        raise ValidationError({"tag": f"{tag} is already an alias of {existing.locale.tag}"})
-    if Locale.objects.filter(tag__iexact=key).exclude(pk=locale.pk).exists():
-        raise ValidationError({"tag": f"{tag} is the canonical tag of another locale"})
+    problem = locale_alias_problem(locale=locale, tag=tag)
+    if problem:
+        raise ValidationError({"tag": problem})
+    existing = LocaleAlias.objects.filter(tag_key=key).first()
     alias = existing or LocaleAlias.objects.filter(locale=locale, source=source).first() or LocaleAlias(locale=locale)
     changed = (alias.pk is None or alias.tag != tag or alias.source != source or alias.note != note)
     if not changed:

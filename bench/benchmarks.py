@@ -68,3 +68,87 @@ ALL = {
     "locales_bootstrap_1000": locales_bootstrap_1000,
     "locale_packs_load": locale_packs_load,
 }
+
+
+def _synthetic_massive(path, rows: int, locales: list[str]) -> None:
+    """A deterministic MASSIVE-format corpus: rows spread over locales, 3 intents, 0–2 slots."""
+    import json
+    import random
+
+    rng = random.Random(7)
+    words = ["wake", "me", "up", "please", "tomorrow", "set", "an", "alarm", "for", "the", "kitchen", "lights"]
+    templates = [("alarm", "alarm_set", "wake me up at [time : {a} am] {b}"),
+                 ("weather", "weather_query", "what is the weather in [place_name : {a}] {b}"),
+                 ("iot", "iot_hue_lightoff", "turn off the lights {b}")]
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(rows):
+            scenario, intent, template = templates[i % 3]
+            a = rng.choice(words)
+            b = " ".join(rng.choice(words) for _ in range(rng.randint(1, 6))) + f" {i}"
+            annot = template.format(a=a, b=b)
+            utt = annot.replace("[time : ", "").replace("[place_name : ", "").replace("]", "")
+            row = {"id": str(i), "locale": locales[i % len(locales)], "partition": ("train", "dev", "test")[i % 3],
+                   "scenario": scenario, "intent": intent, "utt": utt, "annot_utt": annot, "worker_id": str(i % 50),
+                   "slot_method": [], "judgments": []}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def massive_import():
+    """Import N synthetic MASSIVE rows over the 52 shipped locales (BENCH_ROWS, default 100,000).
+
+    Baseline side by side (PostgreSQL): COPY of the same rows' fields into a bare table.
+    """
+    import os
+    import tempfile
+
+    from django.db import connection
+
+    from parley.interchange.services import import_batch_create, import_batch_run
+    from parley.locales.services import locale_packs_load as load
+    from parley.nlu.models import Utterance
+
+    rows = int(os.environ.get("BENCH_ROWS", 100_000))
+    _reset_locales()
+    Utterance.objects.all().delete()
+    load(directory=settings.PARLEY_LOCALE_PACKS_DIR, actor="bench")
+    from parley.locales.models import LocaleAlias
+
+    tags = sorted(LocaleAlias.objects.filter(source="massive").values_list("tag", flat=True))
+    path = os.path.join(tempfile.mkdtemp(prefix="parley-bench-"), "corpus.jsonl")
+    _synthetic_massive(path, rows, tags)
+    started = time.perf_counter()
+    batch = import_batch_run(batch=import_batch_create(format="massive", path=path, actor="bench",
+                                                       create_missing=True), actor="bench")
+    seconds = time.perf_counter() - started
+    assert batch.rows_accepted == rows, (batch.rows_accepted, batch.rows_rejected)
+    line = f"massive import {rows:,} rows: {seconds:.1f} s, {rows / seconds:,.0f} rows/s (full validation)"
+    if connection.vendor == "postgresql":
+        import json
+
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_raw_copy")
+            cursor.execute("CREATE TABLE bench_raw_copy (id text, locale text, partition text, intent text, "
+                           "utt text, annot_utt text, row jsonb)")
+        started = time.perf_counter()
+        with connection.cursor() as cursor, open(path, encoding="utf-8") as handle:
+            with cursor.copy("COPY bench_raw_copy FROM STDIN") as copy:
+                for raw in handle:
+                    r = json.loads(raw)
+                    copy.write_row((r["id"], r["locale"], r["partition"], r["intent"], r["utt"], r["annot_utt"],
+                                    raw.strip()))
+        copy_seconds = time.perf_counter() - started
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_raw_copy")
+        line += f"; raw COPY of the same rows: {copy_seconds:.1f} s ({rows / copy_seconds:,.0f} rows/s), " \
+                f"ratio {seconds / copy_seconds:.1f}x"
+    print(line)
+    started = time.perf_counter()
+    from parley.interchange.exports import massive_jsonl
+    from parley.locales.models import Locale
+
+    exported = sum(1 for loc in Locale.objects.all() for _ in massive_jsonl(locale=loc))
+    seconds = time.perf_counter() - started
+    print(f"massive export {exported:,} rows (52 locales, streamed): {seconds:.1f} s, {exported / seconds:,.0f} rows/s")
+
+
+ALL["massive_import"] = massive_import

@@ -231,3 +231,16 @@ def test_utterance_list_export_and_admin_are_scoped(world, utterances, role, vis
                                           ("pipeline_token", 403)])
 def test_imports_are_for_platform_admins(world, role, status):
     assert api_client(world, role).get("/api/v1/imports/").status_code == status
+
+
+@pytest.mark.parametrize("role, visible", [("platform_admin", {IN, OUT}), ("linguist", {IN}), ("annotator", set())])
+def test_coverage_is_scoped_and_exports_csv(world, utterances, role, visible):
+    client = api_client(world, role)
+    rows = client.get("/api/v1/coverage/").json()["rows"]
+    assert {r["locale"] for r in rows} == visible
+    assert all(r == {"locale": r["locale"], "intent": "alarm_set", "partition": "unassigned", "status": "draft",
+                     "count": 1} for r in rows)
+    assert client.get(f"/api/v1/coverage/?locale={OUT}").status_code == (200 if OUT in visible else 404)
+    csv_text = client.get("/api/v1/coverage/?output=csv").content.decode()
+    assert csv_text.splitlines()[0] == "locale,intent,partition,status,count"
+    assert len(csv_text.splitlines()) == 1 + len(visible)

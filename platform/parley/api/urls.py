@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 from parley.access.api import ApiTokenViewSet, EventViewSet, MeView, TaskRunViewSet
 from parley.interchange.api import ImportBatchViewSet, MassiveExportView
 from parley.locales.api import LocaleViewSet
-from parley.nlu.api import IntentViewSet, SlotTypeViewSet, UtteranceViewSet
+from parley.nlu.api import CoverageView, IntentViewSet, SlotTypeViewSet, UtteranceViewSet
 
 router = DefaultRouter()
 router.trailing_slash = "/?"  # /api/v1/locales and /api/v1/locales/ both work (DRF's init only takes a bool)
@@ -21,5 +21,6 @@ router.register("imports", ImportBatchViewSet, basename="import")
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("exports/massive/", MassiveExportView.as_view(), name="export-massive"),
+    path("coverage/", CoverageView.as_view(), name="coverage"),
     path("", include(router.urls)),
 ]

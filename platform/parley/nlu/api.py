@@ -1,13 +1,22 @@
 """NLU API: intents, slot types and utterances, scoped to the caller's locales."""
+import csv
+import io
+
 import django_filters
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from parley.access.scoping import actor_of
+from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
 
 from .models import Intent, SlotType, Utterance
-from .selectors import intent_list, slot_type_list, utterance_list
+from .selectors import coverage_counts, intent_list, slot_type_list, utterance_list
 from .services import utterance_annotation_update
 
 
@@ -99,3 +108,39 @@ class UtteranceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         serializer.instance = utterance_annotation_update(
             utterance=utterance, annotated=data.get("annotated", utterance.annotated), intent=data.get("intent"),
             actor=self.request.user)
+
+
+class CoverageView(APIView):
+    """Locale × intent utterance counts by partition and status, in the caller's locales (JSON or CSV)."""
+
+    required_scopes = {"read": "utterances:read"}
+
+    @extend_schema(parameters=[OpenApiParameter("locale", str), OpenApiParameter("partition", str),
+                               OpenApiParameter("output", str, enum=["json", "csv"])],
+                   responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request):
+        actor = actor_of(request)
+        scope = actor.scope(Locale.objects.all(), "nlu.view_utterance").values_list("pk", flat=True)
+        tag = request.query_params.get("locale")
+        if tag:
+            try:
+                locale = locale_resolve(tag)
+            except UnknownLocale:
+                raise NotFound(f"No locale {tag!r}.") from None
+            if not actor.can("nlu.view_utterance", locale_id=locale.pk):
+                raise NotFound(f"No locale {tag!r}.")
+            scope = [locale.pk]
+        rows = list(coverage_counts(locale_ids=scope, partition=request.query_params.get("partition") or None))
+        # (`output`, not `format`: DRF reserves ?format= for choosing a renderer.)
+        if request.query_params.get("output") == "csv":
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["locale", "intent", "partition", "status", "count"])
+            for r in rows:
+                writer.writerow([r["locale__tag"], r["intent__name"], r["partition"], r["status"], r["count"]])
+            response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="coverage.csv"'
+            return response
+        return Response({"rows": [{"locale": r["locale__tag"], "intent": r["intent__name"],
+                                   "partition": r["partition"], "status": r["status"], "count": r["count"]}
+                                  for r in rows]})

@@ -11,7 +11,7 @@ from parley.interchange.models import ImportBatch
 from parley.interchange.services import import_batch_create, import_batch_run
 from parley.locales.selectors import locale_resolve
 from parley.nlu.normalize import normalize_text
-from parley.nlu.models import Intent, Utterance
+from parley.nlu.models import Utterance
 
 pytestmark = pytest.mark.django_db
 

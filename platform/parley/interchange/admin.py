@@ -9,7 +9,7 @@ from parley.runs.services import task_run_enqueue
 
 from .api import _store_upload
 from .models import ImportBatch, ImportReject
-from .services import import_batch_create
+from .services import import_batch_create, upload_problem
 from .tasks import import_batch_task
 
 
@@ -34,13 +34,10 @@ class ImportUploadForm(forms.ModelForm):
         fields = ["format"]
 
     def clean_upload(self):
-        from django.conf import settings
-
         upload = self.cleaned_data["upload"]
-        if upload.size > settings.PARLEY_IMPORT_MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than the import limit."))
-        if not upload.name.lower().endswith(".jsonl"):
-            raise forms.ValidationError(_("Upload one .jsonl file."))
+        problem = upload_problem(name=upload.name, size=upload.size)
+        if problem:
+            raise forms.ValidationError(problem)
         return upload
 
 

@@ -21,7 +21,7 @@ from parley.runs.services import task_run_enqueue
 
 from .exports import massive_jsonl
 from .models import ImportBatch
-from .services import import_batch_create
+from .services import import_batch_create, upload_problem
 from .tasks import import_batch_task
 
 
@@ -40,10 +40,9 @@ class ImportUploadSerializer(serializers.Serializer):
     locale = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate_file(self, upload):
-        if upload.size > settings.PARLEY_IMPORT_MAX_BYTES:
-            raise ValidationError(f"{upload.size} bytes is over the limit of {settings.PARLEY_IMPORT_MAX_BYTES}")
-        if not upload.name.lower().endswith(".jsonl"):
-            raise ValidationError("upload one .jsonl file (MASSIVE: one per locale)")
+        problem = upload_problem(name=upload.name, size=upload.size)
+        if problem:
+            raise ValidationError(problem)
         return upload
 
 

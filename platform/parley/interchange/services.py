@@ -42,6 +42,17 @@ def _set_status(batch: ImportBatch, status: str, actor, **fields) -> None:
                           "present": batch.rows_present, "rejected": batch.rows_rejected})
 
 
+def upload_problem(*, name: str, size: int) -> str | None:
+    """Why an uploaded file cannot be imported, or None (the API and the admin ask the same)."""
+    from django.conf import settings
+
+    if size > settings.PARLEY_IMPORT_MAX_BYTES:
+        return f"{size} bytes is over the limit of {settings.PARLEY_IMPORT_MAX_BYTES}"
+    if not name.lower().endswith(".jsonl"):
+        return "upload one .jsonl file (MASSIVE: one per locale)"
+    return None
+
+
 def import_batch_create(*, format: str, path: str, source_name: str = "", actor, create_missing: bool = False,
                         strict: bool = False, locale: str = "") -> ImportBatch:
     if format not in ImportBatch.Format.values:

@@ -5,12 +5,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from parley.access.admin import PlatformAdminOnly
-from parley.runs.services import task_run_enqueue
 
-from .api import _store_upload
 from .models import ImportBatch, ImportReject
-from .services import import_batch_create, upload_problem
-from .tasks import import_batch_task
+from .services import import_batch_create, upload_problem, upload_store
+from .tasks import import_batch_queue
 
 
 class ImportRejectInline(admin.TabularInline):
@@ -75,13 +73,11 @@ class ImportBatchAdmin(PlatformAdminOnly):
         if change:
             return
         data = form.cleaned_data
-        path = _store_upload(data["upload"])
+        path = upload_store(data["upload"])
         batch = import_batch_create(format=data["format"], path=str(path), source_name=data["upload"].name,
                                     actor=request.user, create_missing=data["create_missing"], strict=data["strict"],
                                     locale=data.get("locale", ""))
-        run = task_run_enqueue(kind="interchange.import", args={"batch_id": batch.pk}, task=import_batch_task,
-                               actor=request.user)
-        ImportBatch.objects.filter(pk=batch.pk).update(task_run=run)
+        import_batch_queue(batch=batch, actor=request.user)
         obj.pk = batch.pk
         self.message_user(request, _("Import queued; refresh this page to follow its progress."), messages.INFO)
 

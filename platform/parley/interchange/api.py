@@ -1,10 +1,7 @@
 """Imports (upload, progress, reject report) and streaming exports."""
 import csv
 import itertools
-import uuid
-from pathlib import Path
 
-from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,12 +14,11 @@ from rest_framework.views import APIView
 
 from parley.access.scoping import actor_of
 from parley.locales.selectors import UnknownLocale, locale_resolve
-from parley.runs.services import task_run_enqueue
 
 from .exports import massive_jsonl
 from .models import ImportBatch
-from .services import import_batch_create, upload_problem
-from .tasks import import_batch_task
+from .services import import_batch_create, upload_problem, upload_store
+from .tasks import import_batch_queue
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):
@@ -44,17 +40,6 @@ class ImportUploadSerializer(serializers.Serializer):
         if problem:
             raise ValidationError(problem)
         return upload
-
-
-def _store_upload(upload) -> Path:
-    folder = Path(settings.PARLEY_IMPORT_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
-    # The client's file name is never used as a path: only as a label.
-    path = folder / f"{uuid.uuid4().hex}.jsonl"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return path
 
 
 class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -79,13 +64,11 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         body = ImportUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        path = _store_upload(data["file"])
+        path = upload_store(data["file"])
         batch = import_batch_create(format=data["format"], path=str(path), source_name=data["file"].name,
                                     actor=request.user, create_missing=data["create_missing"], strict=data["strict"],
                                     locale=data["locale"])
-        run = task_run_enqueue(kind="interchange.import", args={"batch_id": batch.pk}, task=import_batch_task,
-                               actor=request.user)
-        ImportBatch.objects.filter(pk=batch.pk).update(task_run=run)
+        import_batch_queue(batch=batch, actor=request.user)
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
 

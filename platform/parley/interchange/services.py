@@ -42,6 +42,21 @@ def _set_status(batch: ImportBatch, status: str, actor, **fields) -> None:
                           "present": batch.rows_present, "rejected": batch.rows_rejected})
 
 
+def upload_store(upload) -> Path:
+    """Keep an uploaded file under a generated name; the client's name is only ever a label."""
+    import uuid
+
+    from django.conf import settings
+
+    folder = Path(settings.PARLEY_IMPORT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.jsonl"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path
+
+
 def upload_problem(*, name: str, size: int) -> str | None:
     """Why an uploaded file cannot be imported, or None (the API and the admin ask the same)."""
     from django.conf import settings

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from parley.runs.execution import run_recorded
+from parley.runs.services import task_run_enqueue
 
 from .models import ImportBatch
 from .services import import_batch_run
@@ -17,3 +18,11 @@ def import_batch_task(*, task_run_id: int) -> dict:
                 "present": batch.rows_present, "rejected": batch.rows_rejected}
 
     return run_recorded(task_run_id, body)
+
+
+def import_batch_queue(*, batch: ImportBatch, actor):
+    """Queue a created batch on a worker (on commit) and link the batch to its task run."""
+    run = task_run_enqueue(kind="interchange.import", args={"batch_id": batch.pk}, task=import_batch_task, actor=actor)
+    ImportBatch.objects.filter(pk=batch.pk).update(task_run=run)
+    batch.task_run = run
+    return run

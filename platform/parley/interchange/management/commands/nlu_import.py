@@ -3,8 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from parley.interchange.models import ImportBatch
 from parley.interchange.services import import_batch_create, import_batch_run
-from parley.interchange.tasks import import_batch_task
-from parley.runs.services import task_run_enqueue
+from parley.interchange.tasks import import_batch_queue
 
 ACTOR = "command:nlu_import"
 
@@ -28,8 +27,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         if o["use_worker"]:
-            run = task_run_enqueue(kind="interchange.import", args={"batch_id": batch.pk}, task=import_batch_task,
-                                   actor=ACTOR)
+            run = import_batch_queue(batch=batch, actor=ACTOR)
             self.stdout.write(f"import batch #{batch.pk} queued as task run #{run.pk}")
             return
         batch = import_batch_run(batch=batch, actor=ACTOR)

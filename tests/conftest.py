@@ -6,10 +6,16 @@ that CI is meant to exercise may be skipped silently.
 """
 import os
 import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("PARLEY_REQUIRE_SERVICES") == "1"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _postgres_missing():
@@ -94,3 +100,56 @@ def _eager_celery_unless_worker(request):
 def _fast_password_hashing(settings):
     # The real hasher is slow by design; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _releases_dir(settings, tmp_path):
+    # Each test publishes releases into a folder of its own.
+    settings.PARLEY_RELEASES_DIR = tmp_path / "releases"
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real `celery worker` process on Redis, using the test database, on a queue of its own."""
+    from django.conf import settings
+
+    from parley.config.celery import app
+
+    queue = f"parley-test-{uuid.uuid4().hex[:8]}"
+    log_path = tmp_path / "worker.log"
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "PARLEY_CELERY_QUEUE": queue, "PARLEY_TESTING": "1",
+           # the worker writes releases where this test reads them
+           "PARLEY_RELEASES_DIR": str(settings.PARLEY_RELEASES_DIR)}
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "parley.config.celery", "worker", "--pool=solo", "--loglevel=INFO",
+         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while "ready." not in log_path.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"celery worker did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.2)
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    try:
+        yield process, log_path
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = previous
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

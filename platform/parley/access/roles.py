@@ -19,6 +19,7 @@ _EDIT_GUIDES_AND_LEXICON = [f"nlu.{action}_{model}" for model in ("intentguide",
                             for action in ("view", "add", "change", "delete")] + ["nlu.view_lexiconconcept"]
 _READ_GUIDES_AND_LEXICON = ["nlu.view_intentguide", "nlu.view_slottypeguide", "nlu.view_lexiconentry",
                             "nlu.view_lexiconconcept", "nlu.view_coveragetarget"]
+_READ_RELEASES = ["datasets.view_release", "datasets.view_releasefile"]
 
 ROLE_DEFAULTS = {
     PLATFORM_ADMIN: {
@@ -34,14 +35,18 @@ ROLE_DEFAULTS = {
             "events.view_event", "runs.view_taskrun", "access.view_membership",
             "nlu.view_utterance", "nlu.change_utterance", "checks.view_checkresult",
         ] + _READ_SCHEMA + _EDIT_GUIDES_AND_LEXICON + [
-            f"nlu.{action}_coveragetarget" for action in ("view", "add", "change", "delete")],
+            f"nlu.{action}_coveragetarget" for action in ("view", "add", "change", "delete")]
+        + _READ_RELEASES + ["datasets.promote_utterances", "datasets.view_testretirement", "datasets.add_testretirement"]
+        + [f"datasets.{action}_{model}" for model in ("promotionrule", "testfloor")
+           for action in ("view", "add", "change", "delete")],
     },
     LINGUIST: {
         "name": "Linguist",
         "description": "Writes and reviews language data for their locales.",
         "permissions": _READ_REGISTRY + _READ_SCHEMA + ["runs.view_taskrun", "nlu.view_utterance",
                                                         "nlu.change_utterance", "checks.view_checkresult"]
-        + _EDIT_GUIDES_AND_LEXICON + ["nlu.view_coveragetarget"],
+        + _EDIT_GUIDES_AND_LEXICON + ["nlu.view_coveragetarget"] + _READ_RELEASES
+        + ["datasets.view_promotionrule", "datasets.view_testfloor", "datasets.view_testretirement"],
     },
     ANNOTATOR: {
         "name": "Annotator",
@@ -54,7 +59,7 @@ ROLE_DEFAULTS = {
         "description": "A model pipeline using the REST API with a scoped token.",
         "permissions": _READ_REGISTRY + _READ_SCHEMA + ["runs.view_taskrun", "nlu.view_utterance",
                                                         "checks.view_checkresult"]
-        + _READ_GUIDES_AND_LEXICON,
+        + _READ_GUIDES_AND_LEXICON + _READ_RELEASES,
         "admin_site": False,
     },
 }

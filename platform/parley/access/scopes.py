@@ -14,6 +14,7 @@ SCOPES = {
     "schema:read": _("Read intents, slot types and lexicons"),
     "schema:write": _("Change intents, slot types and lexicons"),
     "datasets:read": _("List and download dataset releases"),
+    "datasets:write": _("Promote utterances, build releases, manage promotion rules, floors and retirements"),
     "feedback:write": _("Push user feedback events"),
 }
 
@@ -33,4 +34,7 @@ SCOPE_NEEDS = {
     "schema:write": ["nlu.change_intent", "nlu.change_intentguide", "nlu.change_lexiconentry",
                      "nlu.change_coveragetarget"],
     "checks:read": ["checks.view_checkresult"],
+    "datasets:read": ["datasets.view_release"],
+    "datasets:write": ["datasets.promote_utterances", "datasets.add_release", "datasets.change_promotionrule",
+                       "datasets.add_testretirement", "datasets.change_testfloor"],
 }

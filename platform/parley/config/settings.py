@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "parley.access",
     "parley.nlu",
     "parley.interchange",
+    "parley.datasets",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,8 @@ PARLEY_LOCALE_PACKS_DIR = Path(os.environ.get("PARLEY_LOCALE_PACKS_DIR", BASE_DI
 PARLEY_FIXTURES_DIR = BASE_DIR / "fixtures"
 # Uploaded import files: where they are kept, and the largest accepted.
 PARLEY_IMPORT_DIR = VAR_DIR / "imports"
+# Published releases live here, one read-only folder each; builds stage beside them.
+PARLEY_RELEASES_DIR = Path(os.environ.get("PARLEY_RELEASES_DIR", VAR_DIR / "releases"))
 PARLEY_IMPORT_MAX_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
 # Archives are checked against these before anything is read (MASSIVE 1.1 unpacks to ~1 GB).
 PARLEY_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_UNPACKED_BYTES", 4 * 1024 ** 3))

@@ -101,6 +101,10 @@ class Utterance(models.Model):
     # slot_method, the original locale tag and field order), so exports reproduce it exactly.
     provenance = models.JSONField(_("provenance"), default=dict, blank=True)
     source_order = models.BigIntegerField(_("order in source"), default=0)
+    # Rows that say the same thing in several locales (one MASSIVE id; a localized utterance and
+    # the one it was localized from) share a key, so datasets keeps them in one partition.
+    parallel_key = models.CharField(_("parallel key"), max_length=120, blank=True,
+                                    help_text=_("Shared by translations of one utterance, e.g. massive:1234"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -116,6 +120,7 @@ class Utterance(models.Model):
             models.Index(fields=["locale", "intent", "status", "partition"], name="utt_coverage_idx"),
             models.Index(fields=["locale", "normalized"], name="utt_duplicate_idx"),
             models.Index(fields=["locale", "source", "source_order"], name="utt_export_idx"),
+            models.Index(fields=["parallel_key"], name="utt_parallel_idx", condition=~models.Q(parallel_key="")),
         ]
 
     def __str__(self) -> str:

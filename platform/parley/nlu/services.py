@@ -51,12 +51,18 @@ def slots_as_json(parsed: notation.Annotation) -> list[dict]:
 
 # Column order of a prepared bulk row; JSON columns travel as already-dumped JSON text.
 BULK_FIELDS = ("locale_id", "intent_id", "text", "annotated", "slots", "normalized", "source", "external_id",
-               "partition", "status", "provenance", "source_order")
+               "partition", "status", "provenance", "source_order", "parallel_key")
 _JSON_FIELDS = frozenset({"slots", "provenance"})
+
+
+def parallel_key_for(*, source: str, external_id: str) -> str:
+    """MASSIVE gives one id to the translations of a sentence in all its locales."""
+    return f"massive:{external_id}" if source == Utterance.Source.MASSIVE and external_id else ""
 
 
 def utterance_bulk_row(**fields) -> tuple:
     """One validated row for `utterances_bulk_insert`, in BULK_FIELDS order."""
+    fields.setdefault("parallel_key", parallel_key_for(source=fields["source"], external_id=fields["external_id"]))
     return tuple(json.dumps(fields[name], ensure_ascii=False) if name in _JSON_FIELDS else fields[name]
                  for name in BULK_FIELDS)
 

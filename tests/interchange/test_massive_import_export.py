@@ -253,3 +253,27 @@ def test_slurp_rows_with_non_string_fields_are_rejected(tmp_path):
     batch = import_batch_run(batch=import_batch_create(format="slurp", path=str(path), actor="t",
                                                        create_missing=True), actor="t")
     assert batch.status == "completed" and batch.rejects.get().reason == "must be a string"
+
+
+@pytest.mark.postgres
+def test_lines_built_by_postgresql_equal_the_python_reference(registry, tmp_path):
+    """The SQL line builder must give byte for byte what the Python reference gives, for every row shape."""
+    from parley.interchange.exports import massive_jsonl, massive_jsonl_python
+
+    odd = {"locale": "en-US", "id": "9", "partition": "dev", "scenario": "alarm", "intent": "alarm_set",
+           "utt": 'say "hi" \\ back\tnow', "annot_utt": 'say "hi" \\ back\tnow', "extra": {"z": 1.5, "a": [None, True]}}
+    no_extras = {k: EN2[k] for k in ("id", "locale", "partition", "scenario", "intent", "utt", "annot_utt")}
+    numeric_id = {**EN2, "id": 11, "utt": "what is the weather in köln ✓", "annot_utt":
+                  "what is the weather in [place_name : köln] ✓"}
+    run_import(tmp_path, jsonl(EN, EN2, odd, no_extras | {"id": "10"}, numeric_id), create_missing=True)
+    en = locale_resolve("en-US")
+    # Rows of another source and a row whose recorded field order misses some of its keys.
+    f.utterance(en, f.intent("alarm_set", "alarm"), "wake me at [time : nine]", source="manual", status="promoted",
+                partition="train", source_order=10**12)
+    partial = Utterance.objects.get(locale=en, external_id="9")
+    partial.provenance = {**partial.provenance, "fields": ["utt", "id"]}
+    partial.save()
+    sql = "".join(massive_jsonl(locale=en, source=None))
+    assert sql == "".join(massive_jsonl_python(locale=en, source=None))
+    assert len(sql.splitlines()) == 6
+    assert json.loads(sql.splitlines()[2]) == odd and list(json.loads(sql.splitlines()[2]))[:2] == ["utt", "id"]

@@ -70,6 +70,20 @@ def test_folder_of_per_locale_files(registry, tmp_path):
     assert (batch.status, batch.rows_accepted) == ("completed", 2)
 
 
+def test_unpacked_distribution_is_read_from_its_top_folder(registry, tmp_path):
+    """A folder's subfolders are read too (1.1/data/…), in path order; links and hidden files are not."""
+    data = tmp_path / "amazon-massive-dataset-1.1" / "1.1" / "data"
+    data.mkdir(parents=True)
+    (data / "en-US.jsonl").write_text(jsonl(EN))
+    (data.parent / "de-DE.jsonl").write_text(jsonl(DE))
+    (data / ".hidden.jsonl").write_text("not json")
+    (data / "linked.jsonl").symlink_to(data / "en-US.jsonl")
+    batch = run(tmp_path / "amazon-massive-dataset-1.1", create_missing=True)
+    assert (batch.status, batch.rows_accepted, batch.rows_rejected) == ("completed", 2, 0)
+    assert list(Utterance.objects.order_by("source_order").values_list("provenance__file", flat=True)) == [
+        "1.1/data/en-US.jsonl", "1.1/de-DE.jsonl"]
+
+
 @pytest.mark.parametrize("name, attrs, reason", [
     ("/etc/cron.d/evil.jsonl", {}, "absolute path"),
     ("1.1/../../evil.jsonl", {}, "outside the archive"),

@@ -76,7 +76,9 @@ def test_bad_blocks_are_rejected_with_line_and_reason(tmp_path):
     text = ("# text: no intent here\n1\thello\tx\tO\n\n"
             "# intent: alarm/set_alarm\n1\twake\talarm/set_alarm\tX-time\n\n"
             "# intent: alarm/set_alarm\nwake\tup\tO\n\n"
-            "# intent: alarm/set_alarm\n1\twake\talarm/set_alarm\tO\n\n")
+            "# intent: alarm/set_alarm\n1\twake\talarm/set_alarm\tO\n\n"
+            "# text: wake me.\n# intent: alarm/set_alarm\n1\twake\ta\tO\n2\tme\ta\tO\n3\t.\ta\tO\n\n"
+            "# text: wake him\n# intent: alarm/set_alarm\n1\twake\ta\tO\n2\tme\ta\tO\n\n")
     path = tmp_path / "en-US.train.bio"
     path.write_text(text, encoding="utf-8")
     batch = run(path, create_missing=True)
@@ -84,7 +86,11 @@ def test_bad_blocks_are_rejected_with_line_and_reason(tmp_path):
     assert rejects[(1, "intent")] == "no '# intent:' comment"
     assert "expected O, B-<type> or I-<type>" in rejects[(4, "label")]
     assert "got 3 column(s)" in rejects[(8, "(line)")]
-    assert batch.rows_accepted == 1 and Utterance.objects.get().partition == "train"
+    # Spacing may differ between the comment and the tokens ("me." / "me ."); words may not.
+    assert rejects[(19, "text")] == ("the '# text' comment 'wake him' does not match the tokens 'wake me' "
+                                     "(only spacing may differ)")
+    assert batch.rows_accepted == 2
+    assert set(Utterance.objects.values_list("text", "partition")) == {("wake", "train"), ("wake me .", "train")}
 
 
 def test_plain_two_column_bio_and_japanese_characters(tmp_path):

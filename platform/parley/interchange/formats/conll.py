@@ -116,6 +116,12 @@ def as_common_row(record: dict, *, file: str, locale: str, language: str | None 
         annotation = notation.from_bio(list(zip(record["tokens"], record["labels"])), locale=language)
     except ValueError as exc:
         return None, "label", str(exc)
+    written = comments.get("text")
+    if written is not None and "".join(written.split()) != "".join(record["tokens"]):
+        # Tokenizers split differently ("7am." vs "7am ."), so only spacing may differ; other
+        # differences mean the comment and the token lines describe different sentences.
+        return None, "text", (f"the '# text' comment {written[:80]!r} does not match the tokens "
+                              f"{' '.join(record['tokens'])[:80]!r} (only spacing may differ)")
     scenario = intent.split("/", 1)[0] if "/" in intent else (intent.split("_", 1)[0] if "_" in intent else None)
     external_id = comments.get("id") or f"{Path(file).name}#{record['ordinal']}"
     return {

@@ -6,6 +6,7 @@ reported with its line instead of raising.
 """
 from __future__ import annotations
 
+import os
 import tarfile
 import zlib
 from collections.abc import Iterator
@@ -120,23 +121,38 @@ def archive_check_stream(handle: BinaryIO, *, limits: ArchiveLimits) -> list[str
     return names
 
 
+def _folder_files(root: Path, *, suffixes: tuple[str, ...]) -> list[Path]:
+    found = []
+    for folder, subfolders, names in os.walk(root):  # never follows linked folders
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in names:
+            file = Path(folder, name)
+            if name.lower().endswith(suffixes) and not name.startswith(".") and file.is_file() \
+                    and not file.is_symlink():
+                found.append(file)
+    return sorted(found, key=lambda file: file.relative_to(root).as_posix())
+
+
 def open_members(path: str | Path, *, suffixes: tuple[str, ...], limits: ArchiveLimits, label: str = ""
                  ) -> Iterator[tuple[str, BinaryIO]]:
-    """(name, binary stream) for each data file: the file itself, a folder's files in name order
-    (links skipped), or an archive's members in archive order, streamed without unpacking to disk.
+    """(name, binary stream) for each data file: the file itself, a folder's files (its subfolders
+    too, so the distribution's unpacked `1.1/data/` is found from its top folder) in path order,
+    links skipped, or an archive's members in archive order, streamed without unpacking to disk.
 
     `label` names a single stored file by what its user called it (uploads are stored under
     generated names, but a CoNLL file name carries its locale and partition).
     """
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and not p.is_symlink()
-                       and p.name.lower().endswith(suffixes))
+        files = _folder_files(path, suffixes=suffixes)
         if not files:
             raise SourceRefused(f"folder {path.name!r} has no {'/'.join(suffixes)} files")
+        if len(files) > limits.max_members:
+            raise SourceRefused(f"folder {path.name!r} has {len(files):,} data files; the limit is "
+                                f"{limits.max_members:,}")
         for file in files:
             with file.open("rb") as handle:
-                yield file.name, handle
+                yield file.relative_to(path).as_posix(), handle
         return
     if is_archive(label or path.name):
         wanted = [n for n in archive_check(path, limits=limits) if n.lower().endswith(suffixes)]

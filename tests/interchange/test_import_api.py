@@ -145,3 +145,21 @@ def test_export_filename_never_carries_the_raw_parameter(admin_user):
     client.force_authenticate(admin_user)
     response = client.get("/api/v1/exports/massive/", {"locale": "de-DE\n"})
     assert response.status_code == 200 and response["Content-Disposition"].endswith('"de-DE.jsonl"')
+
+
+def test_admin_batch_page_shows_the_first_rejects_and_links_the_full_report(admin_user, tmp_path):
+    from parley.interchange.admin import INLINE_REJECTS
+    from parley.interchange.services import import_batch_create, import_batch_run
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text("not json\n" * (INLINE_REJECTS + 5), encoding="utf-8")
+    batch = import_batch_run(batch=import_batch_create(format="massive", path=str(path), actor="t"), actor="t")
+    assert batch.rows_rejected == INLINE_REJECTS + 5
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/interchange/importbatch/{batch.pk}/change/").content.decode()
+    assert page.count("field-reason") == INLINE_REJECTS and "the reject report has them all" in page
+    report = client.get(f"/api/v1/imports/{batch.pk}/rejects.csv")
+    assert report.status_code == 200
+    assert b"".join(report.streaming_content if report.streaming else [report.content]).count(
+        b"invalid JSON") == INLINE_REJECTS + 5

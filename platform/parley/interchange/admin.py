@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +14,20 @@ from .services import import_batch_create, upload_problem, upload_store
 from .tasks import import_batch_queue
 
 
+# A million-row import can reject a million rows; the page shows the first ones, the CSV all.
+INLINE_REJECTS = 200
+
+
+class FirstRejectsFormSet(BaseInlineFormSet):
+    def get_queryset(self):
+        return super().get_queryset()[:INLINE_REJECTS]
+
+
 class ImportRejectInline(admin.TabularInline):
     model = ImportReject
+    formset = FirstRejectsFormSet
+    verbose_name_plural = _("rejected rows (the first %(count)d; the reject report has them all)") % {
+        "count": INLINE_REJECTS}
     fields = ["file", "line", "field", "reason", "excerpt"]
     readonly_fields = fields
     extra = 0

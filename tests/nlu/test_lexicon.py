@@ -185,3 +185,20 @@ def test_api_entry_crud_records_events(currency, locales):
     assert client.delete(f"/api/v1/lexicon-entries/{entry_id}/").status_code == 204
     verbs = list(Event.objects.filter(verb__startswith="lexicon_entry.").values_list("verb", flat=True))
     assert sorted(verbs) == ["lexicon_entry.created", "lexicon_entry.deleted", "lexicon_entry.updated"]
+
+
+def test_admin_concept_search_matches_values_only_in_the_users_locales(currency):
+    from django.test import Client
+
+    lexicon_import(rows=lexicon_io.read_csv(CSV), actor="test", create_concepts=True)
+    linguist = f.member("linguist", f.locale("de-DE"), username="de-linguist")
+    client = Client()
+    client.force_login(linguist)
+
+    def found(term):
+        page = client.get("/admin/nlu/lexiconconcept/", {"q": term}).content.decode()
+        return {key for key in ("JPY", "EUR") if f">{key}<" in page}
+
+    assert found("yen") == {"JPY"}  # German "Yen"
+    assert found("evro") == set()  # a Slovenian value: not this linguist's locale
+    assert found("EUR") == {"EUR"}  # the key itself is global

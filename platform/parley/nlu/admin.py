@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from parley.access.admin_scoping import LocaleScopedAdmin
-from parley.access.scoping import ALL_LOCALES, can, locales_for
+from parley.access.scoping import ALL_LOCALES, can, locales_for, scope_queryset
 from parley.checks.admin import findings_display
 
 from .checks import edit_errors_as_messages, utterance_edit_evaluate
@@ -334,7 +334,7 @@ class LexiconConceptAdmin(ServiceDeletes, SchemaAdmin):
 
     list_display = ["key", "slot_type", "note"]
     list_filter = ["slot_type"]
-    search_fields = ["key", "note", "entries__value"]
+    search_fields = ["key", "note"]
     fields = ["slot_type", "key", "note"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -347,6 +347,11 @@ class LexiconConceptAdmin(ServiceDeletes, SchemaAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         found, _duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            # Values are per locale: a search matches only the values of locales the user may read.
+            entries = scope_queryset(LexiconEntry.objects.filter(value__icontains=search_term), request.user,
+                                     "nlu.view_lexiconentry")
+            found = found | queryset.filter(pk__in=entries.values("concept_id"))
         return found.distinct(), False
 
     def save_model(self, request, obj, form, change):

@@ -119,6 +119,89 @@ def utterance_annotation_update(*, utterance: Utterance, annotated: str, actor, 
     return utterance
 
 
+# --- One utterance lifecycle, shared by collection, feedback, mining and datasets -----------
+
+S = Utterance.Status
+# Where a status may go next. Collection moves draft → submitted → in_validation → accepted |
+# rejected (a rejected one goes back to draft for rework); feedback and mining create submitted
+# candidates that a native accepts or rejects; only `datasets` moves accepted → promoted.
+UTTERANCE_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SUBMITTED, S.RETIRED}),
+    S.SUBMITTED: frozenset({S.IN_VALIDATION, S.ACCEPTED, S.REJECTED, S.DRAFT}),
+    S.IN_VALIDATION: frozenset({S.ACCEPTED, S.REJECTED, S.SUBMITTED}),
+    S.ACCEPTED: frozenset({S.PROMOTED, S.REJECTED, S.RETIRED}),
+    S.REJECTED: frozenset({S.DRAFT, S.RETIRED}),
+    S.PROMOTED: frozenset({S.RETIRED}),
+    S.RETIRED: frozenset(),
+}
+del S
+
+
+def utterance_transition_problem(*, current: str, to: str) -> str | None:
+    """Why `current` → `to` is not a step of the lifecycle, or None when it is."""
+    if to not in Utterance.Status.values:
+        return f"unknown status {to!r}"
+    if to not in UTTERANCE_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(UTTERANCE_TRANSITIONS[current])) or "none"
+        return f"an utterance that is {current} cannot become {to} (allowed: {allowed})"
+    return None
+
+
+@transaction.atomic
+def utterance_create(*, locale, intent: Intent, annotated: str, source: str, actor,
+                     status: str = Utterance.Status.DRAFT, partition: str = Utterance.Partition.UNASSIGNED,
+                     external_id: str = "", provenance: dict | None = None, parallel_key: str = "",
+                     payload: dict | None = None) -> Utterance:
+    """One new utterance from its MASSIVE-notation annotation, checked by the utterance checks.
+
+    Errors refuse it (ValidationError on `annotated`, every message with its position); warnings
+    are stored against the row. Text, slots and normalized form are derived from the annotation.
+    """
+    if status not in (Utterance.Status.DRAFT, Utterance.Status.SUBMITTED):
+        raise ValidationError({"status": f"a new utterance starts as draft or submitted, not {status!r}"})
+    draft = Utterance(locale=locale, intent=intent, text="", annotated=annotated, source=source)
+    built, findings = utterance_edit_evaluate(utterance=draft, annotated=annotated, intent=intent)
+    errors = edit_errors_as_messages(findings)
+    if errors:
+        raise ValidationError({"annotated": errors})
+    utterance = Utterance.objects.create(
+        locale=locale, intent=intent, text=built.text, annotated=annotated, slots=slots_as_json(built),
+        normalized=normalize_text(built.text, language=locale.language), source=source,
+        external_id=external_id, partition=partition, status=status, provenance=provenance or {},
+        parallel_key=parallel_key or parallel_key_for(source=source, external_id=external_id))
+    event_record(actor=actor, verb="utterance.created", target=utterance, locale=locale,
+                 payload={"source": source, "status": status, "intent": intent.name, **(payload or {}),
+                          "warnings": [f.message for f in findings]})
+    check_results_replace(target=utterance, locale=locale, findings=findings,
+                          check_ids=[c.id for c in registry.for_kind("utterance")])
+    return utterance
+
+
+@transaction.atomic
+def utterance_status_change(*, utterance: Utterance, to: str, actor, reason: str = "",
+                            partition: str | None = None, payload: dict | None = None) -> Utterance:
+    """Move one utterance along the lifecycle and log it. The row is locked, so two reviewers
+    deciding at once serialize; repeating a change already made is refused like any other."""
+    locked = Utterance.objects.select_for_update().get(pk=utterance.pk)
+    problem = utterance_transition_problem(current=locked.status, to=to)
+    if problem:
+        raise ValidationError({"status": problem})
+    before = {"status": locked.status, "partition": locked.partition}
+    locked.status = to
+    fields = ["status", "updated_at"]
+    if partition is not None:
+        if partition not in Utterance.Partition.values:
+            raise ValidationError({"partition": f"unknown partition {partition!r}"})
+        locked.partition = partition
+        fields.append("partition")
+    locked.save(update_fields=fields)
+    event_record(actor=actor, verb="utterance.status_changed", target=locked, locale=locked.locale,
+                 payload={"from": before, "to": {"status": to, "partition": locked.partition},
+                          "reason": reason, **(payload or {})})
+    utterance.status, utterance.partition = locked.status, locked.partition
+    return locked
+
+
 # --- Editing the schema (intents and slot types are global: platform admins) ----------------
 
 def _slot_types_named(names) -> list[SlotType]:

@@ -183,7 +183,12 @@ PARLEY_TASK_PICKUP_GRACE_SECONDS = int(os.environ.get("PARLEY_TASK_PICKUP_GRACE_
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True  # results live in TaskRun rows, not in the broker
-CELERY_BEAT_SCHEDULE: dict = {}
+# Validated data flows on its own: accepted candidates are promoted, due webhooks retried.
+CELERY_BEAT_SCHEDULE: dict = {
+    "datasets-promote-pending": {"task": "parley.datasets.tasks.promote_pending_task",
+                                 "schedule": float(os.environ.get("PARLEY_PROMOTE_EVERY_SECONDS", 300))},
+    "datasets-webhooks-retry-due": {"task": "parley.datasets.tasks.webhook_retry_due_task", "schedule": 30.0},
+}
 
 # --- Parley ---------------------------------------------------------------------
 PARLEY_LOCALE_PACKS_DIR = Path(os.environ.get("PARLEY_LOCALE_PACKS_DIR", BASE_DIR / "locales"))
@@ -192,6 +197,10 @@ PARLEY_FIXTURES_DIR = BASE_DIR / "fixtures"
 PARLEY_IMPORT_DIR = VAR_DIR / "imports"
 # Published releases live here, one read-only folder each; builds stage beside them.
 PARLEY_RELEASES_DIR = Path(os.environ.get("PARLEY_RELEASES_DIR", VAR_DIR / "releases"))
+# Webhook deliveries: attempts before giving up, first backoff (doubling), request timeout.
+PARLEY_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PARLEY_WEBHOOK_MAX_ATTEMPTS", 6))
+PARLEY_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("PARLEY_WEBHOOK_BACKOFF_SECONDS", 30))
+PARLEY_WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("PARLEY_WEBHOOK_TIMEOUT_SECONDS", 10))
 PARLEY_IMPORT_MAX_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
 # Archives are checked against these before anything is read (MASSIVE 1.1 unpacks to ~1 GB).
 PARLEY_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_UNPACKED_BYTES", 4 * 1024 ** 3))

@@ -242,3 +242,33 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook} ({self.status})"
+
+
+class PromotionRefusal(models.Model):
+    """Why an accepted utterance was not promoted by the last promotion run that saw it.
+
+    The leakage guard refuses rather than moves: the row stays accepted, and this says why, until a
+    later run promotes it (which deletes the refusal) or refuses it again (which replaces it).
+    """
+
+    locale_path = "locale"
+
+    locale = models.ForeignKey("locales.Locale", on_delete=models.CASCADE, related_name="+", verbose_name=_("locale"))
+    utterance = models.OneToOneField(Utterance, on_delete=models.CASCADE, related_name="promotion_refusal",
+                                     verbose_name=_("utterance"))
+    wanted = models.CharField(_("partition wanted"), max_length=12, choices=Utterance.Partition.choices)
+    code = models.CharField(_("code"), max_length=40, help_text=_("leakage | parallel_group"))
+    reason = models.TextField(_("reason"))
+    conflicting = models.ForeignKey(Utterance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name=_("conflicting utterance"))
+    task_run = models.ForeignKey("runs.TaskRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                 verbose_name=_("task run"))
+    created_at = models.DateTimeField(_("refused"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("promotion refusal")
+        verbose_name_plural = _("promotion refusals")
+
+    def __str__(self) -> str:
+        return f"{self.utterance_id}: {self.code}"

@@ -33,11 +33,18 @@ class ExportRow:
     intent: str
     text: str
     annotated: str
+    uid: int
 
 
-def _export_queryset(*, locale: Locale, source: str | None, partition: str | None):
-    """A locale's utterances in original order, retired ones left out."""
-    qs = Utterance.objects.filter(locale=locale).exclude(status=Utterance.Status.RETIRED)
+def row_id(*, external_id: str, uid: int) -> str:
+    """The id a row goes out with: its source's id, else one made from the utterance id."""
+    return external_id or f"parley-{uid}"
+
+
+def _export_queryset(*, locale: Locale, source: str | None, partition: str | None, statuses=None):
+    """A locale's utterances in original order: those of `statuses`, else all but retired ones."""
+    qs = Utterance.objects.filter(locale=locale)
+    qs = qs.filter(status__in=statuses) if statuses else qs.exclude(status=Utterance.Status.RETIRED)
     if source:
         qs = qs.filter(source=source)
     if partition:
@@ -45,15 +52,16 @@ def _export_queryset(*, locale: Locale, source: str | None, partition: str | Non
     return qs.order_by("source_order", "id")
 
 
-def export_rows(*, locale: Locale, source: str | None = None, partition: str | None = None) -> Iterator[ExportRow]:
+def export_rows(*, locale: Locale, source: str | None = None, partition: str | None = None, statuses=None
+                ) -> Iterator[ExportRow]:
     """A locale's utterances in original order (retired ones left out), from a server-side cursor.
 
     Read with a raw chunked cursor rather than the ORM's iterator: the ORM's per-row work (value
     converters, the JSON field's decoder) cost more than everything else the export does.
     """
-    qs = _export_queryset(locale=locale, source=source, partition=partition).values_list(
+    qs = _export_queryset(locale=locale, source=source, partition=partition, statuses=statuses).values_list(
         "source", "provenance", "external_id", "partition", "intent__scenario__name", "intent__name", "text",
-        "annotated")
+        "annotated", "id")
     sql, params = qs.query.sql_with_params()
     decode = json.JSONDecoder().decode
     connection = connections[qs.db]
@@ -65,15 +73,18 @@ def export_rows(*, locale: Locale, source: str | None = None, partition: str | N
                                 *rest)
 
 
-def massive_rows(*, locale: Locale, source: str | None = Utterance.Source.MASSIVE, partition: str | None = None
-                 ) -> Iterator[dict]:
+def massive_rows(*, locale: Locale, source: str | None = Utterance.Source.MASSIVE, partition: str | None = None,
+                 statuses=None) -> Iterator[dict]:
     """MASSIVE rows for one locale in original order, with the locale tag MASSIVE uses (sl-SL)."""
-    tag = locale_export_tag(locale=locale, source="massive")
-    for row in export_rows(locale=locale, source=source, partition=partition):
-        yield massive.row_for_export(
-            provenance=row.provenance if row.source == Utterance.Source.MASSIVE else {}, locale_tag=tag,
-            external_id=row.external_id, partition=row.partition, scenario=row.scenario, intent=row.intent,
-            utt=row.text, annot_utt=row.annotated)
+    for row in export_rows(locale=locale, source=source, partition=partition, statuses=statuses):
+        yield _massive_row(row, locale_export_tag(locale=locale, source="massive"))
+
+
+def _massive_row(row: ExportRow, tag: str) -> dict:
+    return massive.row_for_export(
+        provenance=row.provenance if row.source == Utterance.Source.MASSIVE else {}, locale_tag=tag,
+        external_id=row_id(external_id=row.external_id, uid=row.uid), partition=row.partition, scenario=row.scenario,
+        intent=row.intent, utt=row.text, annot_utt=row.annotated)
 
 
 # One encoder for every line: json.dumps(..., ensure_ascii=False) would build a new one per call.
@@ -112,7 +123,7 @@ def _json_key(key: str) -> str:
 def _current_value_sql(key: str) -> str:
     """SQL for the JSON text of one of Parley's own fields (as `massive.row_for_export` fills them)."""
     return {
-        "id": "COALESCE(x.orig->'id', to_jsonb(x.external_id))::text",
+        "id": "COALESCE(x.orig->'id', to_jsonb(COALESCE(NULLIF(x.external_id, ''), 'parley-' || x.id)))::text",
         "locale": "to_json(%(tag)s::text)::text",
         "partition": "to_json(x.partition)::text",
         "scenario": "to_json(x.scenario)::text",
@@ -155,16 +166,21 @@ def _line_sql() -> str:
       ELSE {generic} END"""
 
 
-def _massive_jsonl_postgres(*, locale: Locale, source: str | None, partition: str | None) -> Iterator[str]:
-    qs = _export_queryset(locale=locale, source=source, partition=partition).values_list(
+def _massive_lines_statement(*, locale: Locale, source: str | None, partition: str | None, statuses=None,
+                             keyed: bool = False) -> tuple[str, dict, str]:
+    """The SQL that builds each row's MASSIVE line (newline included), optionally with the row's keys
+    (uid, id, partition, intent, source) before it; and the database alias to run it on."""
+    qs = _export_queryset(locale=locale, source=source, partition=partition, statuses=statuses).values_list(
         "external_id", "partition", "intent__scenario__name", "intent__name", "text", "annotated", "source",
         "provenance", "source_order", "id")
     inner_sql, inner_params = qs.query.sql_with_params()
     # Django's SQL names the columns after the tables; the outer query wants short names.
     inner = f"""SELECT * FROM ({inner_sql}) AS r (external_id, partition, scenario, intent, text, annotated,
                                                source, provenance, source_order, id)"""
-    statement = f"""SELECT {_line_sql()} || E'\\n' FROM (
-        SELECT r.external_id, r.partition, r.scenario, r.intent, r.text, r.annotated, r.source_order, r.id,
+    keys = ("x.id, COALESCE(x.orig->>'id', NULLIF(x.external_id, ''), 'parley-' || x.id), x.partition, x.intent, "
+            "x.source, ") if keyed else ""
+    statement = f"""SELECT {keys}{_line_sql()} || E'\\n' FROM (
+        SELECT r.external_id, r.partition, r.scenario, r.intent, r.text, r.annotated, r.source_order, r.id, r.source,
                CASE WHEN r.source = 'massive' THEN r.provenance->'row' END AS orig,
                CASE WHEN r.source = 'massive' THEN r.provenance->'fields' END AS fields
         FROM ({inner}) AS r) AS x ORDER BY x.source_order, x.id"""
@@ -175,11 +191,39 @@ def _massive_jsonl_postgres(*, locale: Locale, source: str | None, partition: st
     positional = {f"p{index}": value for index, value in enumerate(inner_params)}
     for index in range(len(inner_params)):
         statement = statement.replace("%s", f"%(p{index})s", 1)
-    connection = connections[qs.db]
-    with transaction.atomic(using=qs.db), connection.chunked_cursor() as cursor:  # server-side cursors need one
-        cursor.execute(statement, {**named, **positional})
+    return statement, {**named, **positional}, qs.db
+
+
+def _massive_jsonl_postgres(*, locale: Locale, source: str | None, partition: str | None) -> Iterator[str]:
+    statement, params, db = _massive_lines_statement(locale=locale, source=source, partition=partition)
+    with transaction.atomic(using=db), connections[db].chunked_cursor() as cursor:  # server-side cursors need one
+        cursor.execute(statement, params)
         while rows := cursor.fetchmany(LINES_PER_PIECE):
             yield "".join([line for (line,) in rows])
+
+
+def massive_keyed_lines(*, locale: Locale, statuses) -> Iterator[list[tuple[int, str, str, str, str, str]]]:
+    """Chunks of (uid, id, partition, intent, source, line) for a locale's rows of `statuses`, in
+    original order: what a release writes into its jsonl and its index in one pass. The lines are
+    those `massive_jsonl` gives (built by PostgreSQL there, here elsewhere)."""
+    if connections[Utterance.objects.db].vendor == "postgresql":
+        statement, params, db = _massive_lines_statement(locale=locale, source=None, partition=None,
+                                                         statuses=statuses, keyed=True)
+        with transaction.atomic(using=db), connections[db].chunked_cursor() as cursor:
+            cursor.execute(statement, params)
+            while rows := cursor.fetchmany(LINES_PER_PIECE):
+                yield rows
+        return
+    tag = locale_export_tag(locale=locale, source="massive")
+    chunk = []
+    for row in export_rows(locale=locale, statuses=statuses):
+        chunk.append((row.uid, row_id(external_id=row.external_id, uid=row.uid), row.partition, row.intent,
+                      row.source, _encode(_massive_row(row, tag)) + "\n"))
+        if len(chunk) >= LINES_PER_PIECE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def slurp_rows(*, locale: Locale, source: str | None = None, partition: str | None = None) -> Iterator[dict]:

@@ -1,0 +1,83 @@
+"""Dataset tasks: promotion, release builds, webhook deliveries. They take ids and call services;
+each is idempotent, so a redelivered message or a retry after a crash converges."""
+from celery import shared_task
+from django.db import OperationalError
+
+from parley.locales.models import Locale
+from parley.runs.execution import run_recorded
+from parley.runs.services import task_run_enqueue
+
+from .build import release_build
+from .models import Release
+from .services import locales_with_candidates, utterances_promote
+from .webhooks import webhook_deliveries_due, webhook_delivery_attempt
+
+RETRYING = {"acks_late": True, "autoretry_for": (ConnectionError, OperationalError), "retry_backoff": True,
+            "max_retries": 5}
+
+
+@shared_task(**RETRYING)
+def promotion_task(*, task_run_id: int) -> dict:
+    """Promote the accepted utterances of the run's locales (every locale with candidates if none)."""
+
+    def body(run, report):
+        tags = run.args.get("locales") or [locale.tag for locale in locales_with_candidates()]
+        locales = list(Locale.objects.filter(tag__in=tags).order_by("tag"))
+        results = []
+        for done, locale in enumerate(locales):
+            results.append(utterances_promote(locale=locale, actor=run.created_by or "task:datasets.promote",
+                                              utterance_ids=run.args.get("utterance_ids"), task_run=run).as_dict())
+            report(done + 1, len(locales))
+        return {"locales": results, "promoted": sum(sum(r["promoted"].values()) for r in results),
+                "refused": sum(r["refused"] for r in results)}
+
+    return run_recorded(task_run_id, body)
+
+
+def promotion_queue(*, actor, locale_tags=None, utterance_ids=None):
+    args = {"locales": sorted(locale_tags) if locale_tags else []}
+    if utterance_ids:
+        args["utterance_ids"] = sorted(int(pk) for pk in utterance_ids)
+    tag = args["locales"][0] if len(args["locales"]) == 1 else ""
+    return task_run_enqueue(kind="datasets.promote", args=args, task=promotion_task, actor=actor, locale_tag=tag)
+
+
+@shared_task(acks_late=True)
+def promote_pending_task() -> int:
+    """Celery beat: queue one promotion run when any locale has accepted candidates."""
+    locales = locales_with_candidates()
+    if locales:
+        promotion_queue(actor="task:datasets.beat", locale_tags=[locale.tag for locale in locales])
+    return len(locales)
+
+
+@shared_task(**RETRYING)
+def release_build_task(*, task_run_id: int) -> dict:
+    def body(run, report):
+        release = release_build(release=Release.objects.get(pk=run.args["release_id"]),
+                                actor=run.created_by or "task:datasets.release", progress=report)
+        return {"release": release.pk, "status": release.status, "rows": release.rows, "error": release.error[:500]}
+
+    return run_recorded(task_run_id, body)
+
+
+def release_build_queue(*, release: Release, actor):
+    run = task_run_enqueue(kind="datasets.release_build", args={"release_id": release.pk}, task=release_build_task,
+                           actor=actor)
+    Release.objects.filter(pk=release.pk).update(task_run=run)
+    release.task_run = run
+    return run
+
+
+@shared_task(acks_late=True)
+def webhook_deliver_task(*, delivery_id: int) -> str:
+    return webhook_delivery_attempt(delivery_id=delivery_id).status
+
+
+@shared_task(acks_late=True)
+def webhook_retry_due_task() -> int:
+    """Celery beat: attempt every pending delivery whose backoff has passed."""
+    due = webhook_deliveries_due()
+    for delivery_id in due:
+        webhook_delivery_attempt(delivery_id=delivery_id)
+    return len(due)

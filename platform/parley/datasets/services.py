@@ -239,17 +239,17 @@ def promotion_rule_set(*, source: str, target: str, actor, locale: Locale | None
 
 
 @transaction.atomic
-def test_floor_set(*, locale: Locale, minimum: int, actor, intent: Intent | None = None) -> TestFloor:
+def floor_set(*, locale: Locale, minimum: int, actor, intent: Intent | None = None) -> TestFloor:
     if minimum < 0:
         raise ValidationError({"minimum": "must be 0 or more"})
     floor, _ = TestFloor.objects.update_or_create(locale=locale, intent=intent, defaults={"minimum": minimum})
-    event_record(actor=actor, verb="datasets.test_floor_set", target=floor, locale=locale,
+    event_record(actor=actor, verb="datasets.floor_set", target=floor, locale=locale,
                  payload={"intent": intent.name if intent else None, "minimum": minimum})
     return floor
 
 
 @transaction.atomic
-def test_retirement_create(*, locale: Locale, row_uid: str, reason: str, actor) -> TestRetirement:
+def retirement_create(*, locale: Locale, row_uid: str, reason: str, actor) -> TestRetirement:
     """A lead's decision that the next release may drop or change published test row `row_uid`."""
     if not reason.strip():
         raise ValidationError({"reason": "a retirement needs a reason"})

@@ -1,0 +1,206 @@
+"""Release builds: MASSIVE layout, manifest checksums, diffs, the regression guard, atomic publish."""
+import hashlib
+import json
+import os
+import stat
+
+import pytest
+from django.core.exceptions import ValidationError
+
+import factories as f
+from parley.datasets import build as build_module
+from parley.datasets.build import release_build, release_folder, staging_folder
+from parley.datasets import models as dm
+from parley.datasets.models import Release, ReleaseFile
+from parley.datasets.services import release_create, floor_set, retirement_create
+from parley.events.models import Event
+from parley.nlu.services import utterance_status_change
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus():
+    """Promoted rows in two locales (one MASSIVE row with its own fields, sl-SL alias), one draft."""
+    sl = f.locale("sl-SI")
+    f.alias(sl, "sl-SL")
+    de = f.locale("de-DE")
+    alarm = f.intent("alarm_set", "alarm", slots=["time"])
+    rows = {
+        "sl_test": f.utterance(sl, alarm, "zbudi me ob [time : petih]", status="promoted", partition="test",
+                               source="massive", external_id="1",
+                               provenance={"row": {"id": "1", "locale": "sl-SL", "partition": "test",
+                                                   "scenario": "alarm", "intent": "alarm_set",
+                                                   "utt": "zbudi me ob petih", "annot_utt": "zbudi me ob [time : petih]",
+                                                   "worker_id": "8", "slot_method": [], "judgments": []},
+                                           "fields": ["id", "locale", "partition", "scenario", "intent", "utt",
+                                                      "annot_utt", "worker_id", "slot_method", "judgments"]}),
+        "sl_train": f.utterance(sl, alarm, "alarm ob [time : šestih]", status="promoted", partition="train",
+                                source="massive", external_id="2"),
+        "de_test": f.utterance(de, alarm, "weck mich um [time : fünf]", status="promoted", partition="test",
+                               source="collected"),
+        "de_train": f.utterance(de, alarm, "wecker [time : sechs]", status="promoted", partition="train",
+                                source="feedback"),
+        "de_draft": f.utterance(de, alarm, "entwurf", status="draft", source="manual"),
+    }
+    return rows
+
+
+def publish(name="core", **kwargs):
+    release = release_create(name=name, actor="test", **kwargs)
+    return release_build(release=release, actor="test")
+
+
+def test_build_publishes_massive_layout_with_checksummed_manifest(corpus):
+    release = publish()
+    assert release.status == Release.Status.PUBLISHED and release.rows == 4
+    folder = release_folder(release)
+    assert sorted(p.name for p in (folder / "1.1" / "data").iterdir()) == ["de-DE.jsonl", "sl-SL.jsonl"]
+    sl_rows = [json.loads(line) for line in (folder / "1.1/data/sl-SL.jsonl").read_text().splitlines()]
+    assert list(sl_rows[0]) == ["id", "locale", "partition", "scenario", "intent", "utt", "annot_utt", "worker_id",
+                                "slot_method", "judgments"]
+    assert [r["locale"] for r in sl_rows] == ["sl-SL", "sl-SL"]
+    de_rows = [json.loads(line) for line in (folder / "1.1/data/de-DE.jsonl").read_text().splitlines()]
+    assert {r["id"] for r in de_rows} == {f"parley-{corpus['de_test'].pk}", f"parley-{corpus['de_train'].pk}"}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["locales"]["de-DE"]["counts"] == {"test": {"alarm_set": 1}, "train": {"alarm_set": 1}}
+    assert manifest["locales"]["de-DE"]["sources"] == {"collected": 1, "feedback": 1}
+    assert manifest["locales"]["sl-SI"]["file_tag"] == "sl-SL"
+    for entry in manifest["files"]:
+        data = (folder / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and len(data) == entry["bytes"]
+    db_files = {rf.path: rf.sha256 for rf in ReleaseFile.objects.filter(release=release)}
+    assert db_files["manifest.json"] == hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    assert {e["source"] for e in manifest["rules"]["promotion"]} >= {"collected", "massive"}
+    assert not stat.S_IMODE(os.stat(folder / "1.1/data/de-DE.jsonl").st_mode) & stat.S_IWUSR
+    assert not staging_folder(release).exists()
+    assert Event.objects.filter(verb="release.published", target_id=str(release.pk)).exists()
+
+
+def test_index_lines_name_uid_id_partition_intent_and_hash(corpus):
+    release = publish()
+    lines = (release_folder(release) / "index/de-DE.tsv").read_text().splitlines()
+    jsonl = (release_folder(release) / "1.1/data/de-DE.jsonl").read_text().splitlines(keepends=True)
+    uid, row_id, partition, intent, digest = lines[0].split("\t")
+    assert (row_id, intent) == (f"parley-{uid}", "alarm_set")
+    assert digest == hashlib.md5(jsonl[0].encode()).hexdigest()
+
+
+def test_diff_against_the_previous_release(corpus):
+    first = publish()
+    de = corpus["de_train"].locale
+    alarm = corpus["de_train"].intent
+    added = f.utterance(de, alarm, "neu [time : sieben]", status="promoted", partition="train", source="feedback")
+    changed = corpus["de_train"]
+    changed.annotated, changed.text = "wecker [time : acht]", "wecker acht"
+    changed.save()
+    utterance_status_change(utterance=corpus["sl_train"], to="retired", actor="test")  # a train row may just go
+    second = publish()
+    assert second.previous_id == first.pk and second.version == 2
+    diff = json.loads((release_folder(second) / "diff.json").read_text())
+    assert diff["locales"]["de-DE"]["added"] == [{"uid": added.pk, "id": f"parley-{added.pk}"}]
+    assert diff["locales"]["de-DE"]["changed"] == [{"uid": changed.pk, "id": f"parley-{changed.pk}"}]
+    assert diff["locales"]["sl-SI"]["removed"] == [{"uid": corpus["sl_train"].pk, "id": "2"}]
+    assert second.diff_summary["de-DE"] == {"added": 1, "removed": 0, "changed": 1, "retired": 0}
+    # The first release's files are untouched.
+    assert "acht" not in (release_folder(first) / "1.1/data/de-DE.jsonl").read_text()
+
+
+def test_dropping_a_test_row_needs_a_retirement(corpus):
+    publish()
+    utterance_status_change(utterance=corpus["sl_test"], to="retired", actor="test")
+    refused = publish()
+    assert refused.status == Release.Status.FAILED
+    assert f"test row {corpus['sl_test'].pk} (id 1)" in refused.error and "dropped" in refused.error
+    assert not release_folder(refused).exists() and not staging_folder(refused).exists()
+    retirement = retirement_create(locale=corpus["sl_test"].locale, row_uid=str(corpus["sl_test"].pk),
+                                        reason="mistranslated", actor="test")
+    third = publish()
+    assert third.status == Release.Status.PUBLISHED and third.previous.version == 1
+    diff = json.loads((release_folder(third) / "diff.json").read_text())
+    assert diff["locales"]["sl-SI"]["retired"] == [{"uid": corpus["sl_test"].pk, "id": "1"}]
+    retirement.refresh_from_db()
+    assert retirement.applied_in_id == third.pk
+    assert third.manifest["retired"] == {"sl-SI": [corpus["sl_test"].pk]}
+
+
+def test_changing_a_test_row_needs_a_retirement(corpus):
+    publish()
+    row = corpus["de_test"]
+    row.annotated, row.text = "weck mich um [time : neun]", "weck mich um neun"
+    row.save()
+    refused = publish()
+    assert refused.status == "failed" and "changed without a retirement" in refused.error
+
+
+def test_test_floor_guards_each_locale_and_intent(corpus):
+    floor_set(locale=corpus["de_test"].locale, minimum=2, actor="test")
+    refused = publish()
+    assert refused.status == "failed"
+    assert "de-DE × alarm_set: 1 test rows, below the floor of 2" in refused.error
+    floor_set(locale=corpus["de_test"].locale, minimum=1, actor="test")
+    assert publish().status == "published"
+
+
+def test_a_failed_build_never_shows_up_and_a_retry_publishes(corpus, monkeypatch):
+    release = release_create(name="core", actor="test")
+    original = build_module._locale_files
+    calls = {"n": 0}
+
+    def dies_on_second_locale(build, staging):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return original(build, staging)
+
+    monkeypatch.setattr(build_module, "_locale_files", dies_on_second_locale)
+    with pytest.raises(OSError):
+        release_build(release=release, actor="test")
+    release.refresh_from_db()
+    assert release.status == Release.Status.BUILDING and not release.path
+    assert not release_folder(release).exists()
+    assert not Release.objects.filter(status="published").exists()
+    monkeypatch.setattr(build_module, "_locale_files", original)
+    published = release_build(release=release, actor="test")
+    assert published.status == "published" and published.rows == 4
+
+
+def test_an_orphan_final_folder_from_a_crash_before_commit_is_replaced(corpus):
+    release = release_create(name="core", actor="test")
+    orphan = release_folder(release)
+    orphan.mkdir(parents=True)
+    (orphan / "junk.txt").write_text("from a build that died between rename and commit")
+    published = release_build(release=release, actor="test")
+    assert published.status == "published" and not (orphan / "junk.txt").exists()
+
+
+def test_a_published_release_is_never_rebuilt(corpus):
+    release = publish()
+    before = (release_folder(release) / "manifest.json").read_bytes()
+    f.utterance(corpus["de_test"].locale, corpus["de_test"].intent, "später", status="promoted", partition="train",
+                source="feedback")
+    again = release_build(release=release, actor="test")
+    assert again.rows == 4 and (release_folder(release) / "manifest.json").read_bytes() == before
+
+
+def test_release_names_are_slugs_and_locales_must_exist(corpus):
+    with pytest.raises(ValidationError):
+        release_create(name="not a slug", actor="test")
+    with pytest.raises(ValidationError):
+        release_create(name="core", locale_tags=["xx-XX"], actor="test")
+
+
+def test_a_release_of_some_locales_leaves_the_others_out(corpus):
+    release = publish(locale_tags=["de-DE"])
+    assert sorted(release.manifest["locales"]) == ["de-DE"]
+    assert not (release_folder(release) / "1.1/data/sl-SL.jsonl").exists()
+
+
+def test_retirement_needs_a_reason_and_is_pending_once(corpus):
+    sl = corpus["sl_test"].locale
+    with pytest.raises(ValidationError):
+        retirement_create(locale=sl, row_uid=str(corpus["sl_test"].pk), reason=" ", actor="test")
+    retirement_create(locale=sl, row_uid=str(corpus["sl_test"].pk), reason="bad", actor="test")
+    with pytest.raises(ValidationError):
+        retirement_create(locale=sl, row_uid=str(corpus["sl_test"].pk), reason="again", actor="test")
+    assert dm.TestRetirement.objects.count() == 1

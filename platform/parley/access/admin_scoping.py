@@ -47,3 +47,20 @@ class LocaleScopedAdmin(admin.ModelAdmin):
         if db_field.related_model is Locale:
             kwargs["queryset"] = scope_queryset(Locale.objects.all(), request.user, self._perm("change"))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ServiceRefusalsAsMessages:
+    """A service may refuse a change the form accepted (a slot type in use, a default rule changed
+    by a lead of one locale); the admin's transaction has rolled it back, so say why instead of
+    answering 500."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+        from django.http import HttpResponseRedirect
+
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+            return HttpResponseRedirect(request.path)

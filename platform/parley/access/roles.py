@@ -36,7 +36,8 @@ ROLE_DEFAULTS = {
             "nlu.view_utterance", "nlu.change_utterance", "checks.view_checkresult",
         ] + _READ_SCHEMA + _EDIT_GUIDES_AND_LEXICON + [
             f"nlu.{action}_coveragetarget" for action in ("view", "add", "change", "delete")]
-        + _READ_RELEASES + ["datasets.promote_utterances", "datasets.view_testretirement", "datasets.add_testretirement"]
+        + _READ_RELEASES + ["datasets.promote_utterances", "datasets.view_testretirement", "datasets.add_testretirement",
+                            "datasets.add_release", "datasets.view_promotionrefusal"]
         + [f"datasets.{action}_{model}" for model in ("promotionrule", "testfloor")
            for action in ("view", "add", "change", "delete")],
     },
@@ -46,7 +47,8 @@ ROLE_DEFAULTS = {
         "permissions": _READ_REGISTRY + _READ_SCHEMA + ["runs.view_taskrun", "nlu.view_utterance",
                                                         "nlu.change_utterance", "checks.view_checkresult"]
         + _EDIT_GUIDES_AND_LEXICON + ["nlu.view_coveragetarget"] + _READ_RELEASES
-        + ["datasets.view_promotionrule", "datasets.view_testfloor", "datasets.view_testretirement"],
+        + ["datasets.view_promotionrule", "datasets.view_testfloor", "datasets.view_testretirement",
+           "datasets.view_promotionrefusal"],
     },
     ANNOTATOR: {
         "name": "Annotator",

@@ -4,6 +4,8 @@ from rest_framework.routers import DefaultRouter
 
 from parley.access.api import ApiTokenViewSet, EventViewSet, MeView, TaskRunViewSet
 from parley.checks.api import CheckListView, CheckResultViewSet
+from parley.datasets.api import (PromotionRefusalViewSet, PromotionRuleViewSet, PromotionView, ReleaseViewSet,
+                                 TestFloorViewSet, TestRetirementViewSet)
 from parley.interchange.api import ExportView, ImportBatchViewSet
 from parley.locales.api import LocaleViewSet
 from parley.nlu.api import CoverageView, IntentViewSet, SlotTypeViewSet, UtteranceViewSet
@@ -26,11 +28,17 @@ router.register("slot-type-guides", SlotTypeGuideViewSet, basename="slottypeguid
 router.register("lexicon-concepts", LexiconConceptViewSet, basename="lexiconconcept")
 router.register("lexicon-entries", LexiconEntryViewSet, basename="lexiconentry")
 router.register("coverage-targets", CoverageTargetViewSet, basename="coveragetarget")
+router.register("releases", ReleaseViewSet, basename="release")
+router.register("promotion-rules", PromotionRuleViewSet, basename="promotionrule")
+router.register("promotion-refusals", PromotionRefusalViewSet, basename="promotionrefusal")
+router.register("test-floors", TestFloorViewSet, basename="testfloor")
+router.register("test-retirements", TestRetirementViewSet, basename="testretirement")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("exports/<str:format_name>/", ExportView.as_view(), name="export"),
     path("coverage/", CoverageView.as_view(), name="coverage"),
+    path("promotions/", PromotionView.as_view(), name="promotions"),
     path("checks/", CheckListView.as_view(), name="checks"),
     path("lexicon/export/", LexiconExportView.as_view(), name="lexicon-export"),
     path("lexicon/import/", LexiconImportView.as_view(), name="lexicon-import"),

@@ -165,6 +165,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LocaleStatusEnum": "parley.locales.models.Locale.Status",
         "TaskRunStatusEnum": "parley.runs.models.TaskRun.Status",
+        "PartitionEnum": "parley.nlu.models.Utterance.Partition",
     },
 }
 

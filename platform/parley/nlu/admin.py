@@ -1,12 +1,11 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from parley.access.admin_scoping import LocaleScopedAdmin
+from parley.access.admin_scoping import LocaleScopedAdmin, ServiceRefusalsAsMessages
 from parley.access.scoping import ALL_LOCALES, can, locales_for, scope_queryset
 from parley.checks.admin import findings_display
 
@@ -21,7 +20,7 @@ from .services import (coverage_target_delete, coverage_target_set, guide_delete
                        slot_type_guide_save, slot_type_update, slot_type_usage, utterance_annotation_update)
 
 
-class SchemaAdmin(admin.ModelAdmin):
+class SchemaAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
     """The schema is shared by every locale: everyone with a role reads it, platform admins edit it."""
 
     def _perm(self, action):
@@ -46,15 +45,6 @@ class SchemaAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._everywhere(request, "delete")
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # A service may refuse a change the form accepted (e.g. disallowing a slot type in use);
-        # the admin's transaction has rolled it back, so say why instead of answering 500.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            messages.error(request, "; ".join(exc.messages))
-            return HttpResponseRedirect(request.path)
 
 
 @admin.register(Scenario)

@@ -116,30 +116,49 @@ def _test_database_url() -> str:
     return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def start_celery_worker(queue: str, log_path: Path, releases_dir) -> subprocess.Popen:
+    """A real `celery worker` process on Redis, using the test database, consuming `queue`."""
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "PARLEY_CELERY_QUEUE": queue, "PARLEY_TESTING": "1",
+           # the worker writes releases where this test reads them
+           "PARLEY_RELEASES_DIR": str(releases_dir)}
+    log = log_path.open("a")
+    start = log_path.stat().st_size
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "parley.config.celery", "worker", "--pool=solo", "--loglevel=INFO",
+         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}-{uuid.uuid4().hex[:4]}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    log.close()
+    deadline = time.monotonic() + 60
+    while "ready." not in log_path.read_text()[start:]:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"celery worker did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return process
+
+
+def stop_celery_worker(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, tmp_path):
-    """A real `celery worker` process on Redis, using the test database, on a queue of its own."""
+    """A real worker on a queue of its own; tasks sent during the test go to it. Yields
+    (process, log path); a test may kill it and start another on the queue (`app.conf.task_default_queue`)."""
     from django.conf import settings
 
     from parley.config.celery import app
 
     queue = f"parley-test-{uuid.uuid4().hex[:8]}"
     log_path = tmp_path / "worker.log"
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "PARLEY_CELERY_QUEUE": queue, "PARLEY_TESTING": "1",
-           # the worker writes releases where this test reads them
-           "PARLEY_RELEASES_DIR": str(settings.PARLEY_RELEASES_DIR)}
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "parley.config.celery", "worker", "--pool=solo", "--loglevel=INFO",
-         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while "ready." not in log_path.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"celery worker did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.2)
+    log_path.touch()
+    process = start_celery_worker(queue, log_path, settings.PARLEY_RELEASES_DIR)
     previous = (app.conf.task_always_eager, app.conf.task_default_queue)
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
@@ -147,9 +166,4 @@ def celery_worker_process(transactional_db, tmp_path):
         yield process, log_path
     finally:
         app.conf.task_always_eager, app.conf.task_default_queue = previous
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_celery_worker(process)

@@ -1,5 +1,4 @@
 """Release API and downloads: list, manifest, diff, MASSIVE/tar.gz/Rasa/Alexa, scoping by locale."""
-import gzip
 import io
 import json
 import tarfile

@@ -181,3 +181,12 @@ def _coverage_timing(rows: int) -> None:
 
 
 ALL["massive_import"] = massive_import
+
+
+def release_build():
+    import release_bench
+
+    release_bench.release_build_bench()
+
+
+ALL["release_build"] = release_build

@@ -204,3 +204,18 @@ def test_retirement_needs_a_reason_and_is_pending_once(corpus):
     with pytest.raises(ValidationError):
         retirement_create(locale=sl, row_uid=str(corpus["sl_test"].pk), reason="again", actor="test")
     assert dm.TestRetirement.objects.count() == 1
+
+
+def test_commands_promote_and_build(corpus, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    de = corpus["de_draft"].locale
+    f.utterance(de, corpus["de_draft"].intent, "noch einer", status="accepted", source="collected")
+    call_command("datasets_promote", "--locale", "de-DE")
+    assert "de-DE: 1 candidates, promoted 1 test, refused 0" in capsys.readouterr().out
+    call_command("release_build", "core", "--locale", "de-DE")
+    out = capsys.readouterr().out
+    assert "core v1 published: 3 rows" in out and "de-DE: added 3" in out
+    with pytest.raises(CommandError):
+        call_command("release_build", "core", "--locale", "xx-XX")

@@ -28,9 +28,15 @@ def _clear_utterances():
 
 def _reset_locales():
     from parley.access.models import Membership
+    from parley.datasets.models import Release, ReleaseFile, TestRetirement
     from parley.events.models import Event
     from parley.locales.models import Locale, LocaleAlias
 
+    # Releases keep their locales (PROTECT); a benchmark starting over drops its releases first.
+    ReleaseFile.objects.all().delete()
+    TestRetirement.objects.all().delete()
+    Release.objects.update(previous=None)
+    Release.objects.all().delete()
     Membership.objects.all().delete()
     LocaleAlias.objects.all().delete()
     Locale.objects.update(parent=None)

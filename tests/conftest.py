@@ -6,13 +6,12 @@ that CI is meant to exercise may be skipped silently.
 """
 import os
 import shutil
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+from workers import start_celery_worker, stop_celery_worker
 
 REQUIRE_SERVICES = os.environ.get("PARLEY_REQUIRE_SERVICES") == "1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,45 +105,6 @@ def _fast_password_hashing(settings):
 def _releases_dir(settings, tmp_path):
     # Each test publishes releases into a folder of its own.
     settings.PARLEY_RELEASES_DIR = tmp_path / "releases"
-
-
-def _test_database_url() -> str:
-    from django.db import connection
-
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def start_celery_worker(queue: str, log_path: Path, releases_dir) -> subprocess.Popen:
-    """A real `celery worker` process on Redis, using the test database, consuming `queue`."""
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "PARLEY_CELERY_QUEUE": queue, "PARLEY_TESTING": "1",
-           # the worker writes releases where this test reads them
-           "PARLEY_RELEASES_DIR": str(releases_dir)}
-    log = log_path.open("a")
-    start = log_path.stat().st_size
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "parley.config.celery", "worker", "--pool=solo", "--loglevel=INFO",
-         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}-{uuid.uuid4().hex[:4]}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    log.close()
-    deadline = time.monotonic() + 60
-    while "ready." not in log_path.read_text()[start:]:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"celery worker did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.2)
-    return process
-
-
-def stop_celery_worker(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 import factories as f
+from workers import start_celery_worker, stop_celery_worker, wait_for_run
 from http_receiver import Receiver
-from conftest import start_celery_worker, stop_celery_worker
 from parley.config.celery import app
 from parley.datasets.build import release_folder, staging_folder
 from parley.datasets.models import Release, WebhookDelivery
@@ -21,16 +21,6 @@ from parley.nlu.models import Utterance
 from parley.runs.models import TaskRun
 from parley.runs.services import task_run_create
 
-
-
-def wait_for(run: TaskRun, timeout: float = 60) -> TaskRun:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run.refresh_from_db()
-        if run.status in (TaskRun.Status.SUCCEEDED, TaskRun.Status.FAILED):
-            return run
-        time.sleep(0.2)
-    pytest.fail(f"task run {run.pk} still {run.status} after {timeout}s")
 
 
 def corpus():
@@ -50,12 +40,12 @@ def test_worker_promotes_builds_publishes_and_calls_the_webhook(celery_worker_pr
     receiver = Receiver([])
     try:
         webhook_create(name="trainer", url=receiver.url, actor="test")
-        run = wait_for(promotion_queue(actor="test"))
+        run = wait_for_run(promotion_queue(actor="test"))
         assert run.status == TaskRun.Status.SUCCEEDED, (run.error, log_path.read_text()[-2000:])
         assert (run.result["promoted"], run.result["refused"]) == (60, 1)
         assert Utterance.objects.filter(status="promoted", partition="test", locale__tag="de-DE").count() == 30
         release = release_create(name="core", actor="test")
-        run = wait_for(release_build_queue(release=release, actor="test"))
+        run = wait_for_run(release_build_queue(release=release, actor="test"))
         assert run.status == TaskRun.Status.SUCCEEDED, (run.error, log_path.read_text()[-2000:])
         release.refresh_from_db()
         assert (release.status, release.rows) == ("published", 60)
@@ -104,7 +94,7 @@ def test_a_worker_killed_mid_build_leaves_no_release_and_a_rerun_converges(celer
     second = start_celery_worker(app.conf.task_default_queue, log_path, settings.PARLEY_RELEASES_DIR)
     try:
         release_build_task.delay(task_run_id=run.pk)
-        run = wait_for(run)
+        run = wait_for_run(run)
         assert run.status == TaskRun.Status.SUCCEEDED, (run.error, log_path.read_text()[-2000:])
     finally:
         stop_celery_worker(second)

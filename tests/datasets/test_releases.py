@@ -219,3 +219,12 @@ def test_commands_promote_and_build(corpus, capsys):
     assert "core v1 published: 3 rows" in out and "de-DE: added 3" in out
     with pytest.raises(CommandError):
         call_command("release_build", "core", "--locale", "xx-XX")
+
+
+def test_release_build_if_missing_builds_once(corpus, capsys):
+    from django.core.management import call_command
+
+    call_command("release_build", "demo", "--if-missing")
+    call_command("release_build", "demo", "--if-missing")
+    assert list(Release.objects.filter(name="demo").values_list("version", flat=True)) == [1]
+    assert "demo v1 is published already" in capsys.readouterr().out

@@ -61,6 +61,7 @@ class Command(BaseCommand):
         out(f"  API:       {base}/api/v1/")
         out(f"  API docs:  {base}/api/docs/   (OpenAPI: {base}/api/schema/)")
         out(f"  Health:    {base}/healthz")
+        out(f"  Releases:  {base}/api/v1/releases/   (the demo release: make run builds it from the sample rows)")
         out(f"  Demo logins (password for all: {password}):")
         for spec in data["users"]:
             roles = ", ".join(f"{m['role']}" + (f"@{m['locale']}" if m.get("locale") else "") for m in spec["memberships"])

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from parley.datasets.build import release_build, release_folder
+from parley.datasets.models import Release
 from parley.datasets.services import release_create
 from parley.datasets.tasks import release_build_queue
 from parley.locales.selectors import UnknownLocale, locale_resolve
@@ -17,8 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--notes", default="")
         parser.add_argument("--async", dest="use_worker", action="store_true",
                             help="build on a Celery worker, recorded in a TaskRun")
+        parser.add_argument("--if-missing", action="store_true",
+                            help="do nothing when a release of this name is already published (make run)")
 
     def handle(self, *args, **options):
+        existing = Release.objects.filter(name=options["name"], status=Release.Status.PUBLISHED).order_by("-version")
+        if options["if_missing"] and existing.exists():
+            self.stdout.write(f"{options['name']} v{existing.first().version} is published already")
+            return
         try:
             tags = [locale_resolve(tag).tag for tag in options["locale"]]
             release = release_create(name=options["name"], locale_tags=tags, notes=options["notes"],

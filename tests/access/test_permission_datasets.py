@@ -182,3 +182,4 @@ def test_admin_lead_cannot_change_a_default_rule(world):
                 {"target": "train", "split_train": "0.8", "split_dev": "0.1", "split_test": "0.1", "seed": 0})
     rule.refresh_from_db()
     assert rule.target == "test"
+

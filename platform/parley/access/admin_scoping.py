@@ -4,11 +4,28 @@ from django.contrib import admin
 from .scoping import can, scope_queryset
 
 
+class ScopedLocaleListFilter(admin.RelatedFieldListFilter):
+    """A `locale` sidebar filter offering only the locales the user may view rows of: the
+    related-field filter would list every locale, naming ones the user has no access to."""
+
+    def field_choices(self, field, request, model_admin):
+        from parley.locales.models import Locale
+
+        perm = model_admin._perm("view")
+        locales = scope_queryset(Locale.objects.order_by("tag"), request.user, perm)
+        return [(locale.pk, str(locale)) for locale in locales]
+
+
 class LocaleScopedAdmin(admin.ModelAdmin):
     """Lists, search, filters and object pages see only objects in the user's locales.
 
-    Foreign keys to locales offer only locales where the user may make the change.
+    Foreign keys to locales offer only locales where the user may make the change, and a
+    `"locale"` list filter offers only the user's locales.
     """
+
+    def get_list_filter(self, request):
+        return [("locale", ScopedLocaleListFilter) if name == "locale" else name
+                for name in super().get_list_filter(request)]
 
     def _perm(self, action: str) -> str:
         opts = self.model._meta

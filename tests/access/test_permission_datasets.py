@@ -183,3 +183,46 @@ def test_admin_lead_cannot_change_a_default_rule(world):
     rule.refresh_from_db()
     assert rule.target == "test"
 
+
+
+def test_a_lead_cannot_cut_a_new_version_of_a_release_covering_other_locales(world):
+    client = api(world, "locale_lead")
+    response = client.post("/api/v1/releases/", {"name": "core", "locales": [IN]}, format="json")
+    assert response.status_code == 403 and "covers locales you may not build" in response.json()["error"]["message"]
+    assert not Release.objects.filter(name="core", version=2).exists()
+
+
+def test_a_reader_of_one_locale_sees_only_its_rows_errors_and_rules(world):
+    from parley.datasets.services import floor_set
+
+    floor_set(locale=world["ja"], minimum=5, actor="test")
+    failed = release_build(release=release_create(name="core", actor="test"), actor="test")
+    assert failed.status == "failed" and "ja-JP × alarm_set" in failed.error
+    lead = api(world, "locale_lead")
+    listing = {r["version"]: r for r in lead.get("/api/v1/releases/").json()["results"]}
+    assert listing[1]["rows"] == 1  # de-DE's row only; the release has two
+    assert 2 not in listing  # a failed release of everything is not the lead's to follow
+    admin_view = {r["version"]: r for r in api(world, "platform_admin").get("/api/v1/releases/").json()["results"]}
+    assert admin_view[1]["rows"] == 2 and "ja-JP" in admin_view[2]["error"]
+    manifest = lead.get(f"/api/v1/releases/{world['release'].pk}/manifest/").json()
+    assert {r["locale"] for r in manifest["rules"]["test_floors"]} <= {IN}
+    assert {r["locale"] for r in manifest["rules"]["promotion"]} <= {IN, "*"}
+
+
+def test_a_release_of_only_other_locales_is_not_listed(world):
+    ja_only = release_build(release=release_create(name="ja-only", locale_tags=[OUT], actor="test"), actor="test")
+    assert ja_only.status == "published"
+    names = {r["name"] for r in api(world, "pipeline_token").get("/api/v1/releases/").json()["results"]}
+    assert names == {"core"}
+    assert api(world, "pipeline_token").get(f"/api/v1/releases/{ja_only.pk}/manifest/").status_code == 404
+
+
+def test_admin_release_page_shows_only_the_users_locales(world):
+    page = admin(world, "linguist").get(f"/admin/datasets/release/{world['release'].pk}/change/").content.decode()
+    assert "de-DE" in page and "ja-JP" not in page
+    everything = admin(world, "platform_admin").get(f"/admin/datasets/release/{world['release'].pk}/change/")
+    assert "ja-JP" in everything.content.decode()
+    ja_only = release_build(release=release_create(name="ja-only", locale_tags=[OUT], actor="test"), actor="test")
+    listing = admin(world, "linguist").get("/admin/datasets/release/").content.decode()
+    assert f"/admin/datasets/release/{ja_only.pk}/change/" not in listing
+    assert f"/admin/datasets/release/{world['release'].pk}/change/" in listing

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 import factories as f
 from parley.datasets import build as build_module
-from parley.datasets.build import release_build, release_folder, staging_folder
+from parley.datasets.build import release_build, release_folder, staging_folders
 from parley.datasets import models as dm
 from parley.datasets.models import Release, ReleaseFile
 from parley.datasets.services import release_create, floor_set, retirement_create
@@ -73,7 +73,7 @@ def test_build_publishes_massive_layout_with_checksummed_manifest(corpus):
     assert db_files["manifest.json"] == hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
     assert {e["source"] for e in manifest["rules"]["promotion"]} >= {"collected", "massive"}
     assert not stat.S_IMODE(os.stat(folder / "1.1/data/de-DE.jsonl").st_mode) & stat.S_IWUSR
-    assert not staging_folder(release).exists()
+    assert not staging_folders(release)
     assert Event.objects.filter(verb="release.published", target_id=str(release.pk)).exists()
 
 
@@ -112,7 +112,7 @@ def test_dropping_a_test_row_needs_a_retirement(corpus):
     refused = publish()
     assert refused.status == Release.Status.FAILED
     assert f"test row {corpus['sl_test'].pk} (id 1)" in refused.error and "dropped" in refused.error
-    assert not release_folder(refused).exists() and not staging_folder(refused).exists()
+    assert not release_folder(refused).exists() and not staging_folders(refused)
     retirement = retirement_create(locale=corpus["sl_test"].locale, row_uid=str(corpus["sl_test"].pk),
                                         reason="mistranslated", actor="test")
     third = publish()

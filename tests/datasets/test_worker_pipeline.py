@@ -12,7 +12,7 @@ import factories as f
 from workers import start_celery_worker, stop_celery_worker, wait_for_run
 from http_receiver import Receiver
 from parley.config.celery import app
-from parley.datasets.build import release_folder, staging_folder
+from parley.datasets.build import release_folder, staging_folders
 from parley.datasets.models import Release, WebhookDelivery
 from parley.datasets.services import release_create
 from parley.datasets.tasks import promotion_queue, release_build_queue, release_build_task
@@ -85,7 +85,7 @@ def test_a_worker_killed_mid_build_leaves_no_release_and_a_rerun_converges(celer
                 time.sleep(0.1)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=20)
-        assert staging_folder(release).exists()
+        assert staging_folders(release)
     release.refresh_from_db()
     assert release.status == Release.Status.BUILDING
     assert not release_folder(release).exists()
@@ -101,4 +101,4 @@ def test_a_worker_killed_mid_build_leaves_no_release_and_a_rerun_converges(celer
     release.refresh_from_db()
     assert (release.status, release.rows) == ("published", 61)
     assert (release_folder(release) / "1.1/data/de-DE.jsonl").exists()
-    assert not staging_folder(release).exists()
+    assert not staging_folders(release)

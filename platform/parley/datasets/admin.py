@@ -1,20 +1,27 @@
 """Datasets in the admin: releases and their files, promotion rules, floors, retirements, refusals,
 webhooks and their delivery log. Every write goes through the services; every list is scoped."""
+import threading
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from parley.access.admin import PlatformAdminOnly
 from parley.access.admin_scoping import LocaleScopedAdmin, ServiceRefusalsAsMessages
-from parley.access.scoping import ALL_LOCALES, can, locales_for, scope_queryset
+from parley.access.scoping import ALL_LOCALES, can, locale_tags_for, locales_for, scope_queryset
 from parley.locales.models import Locale
 
 from .models import (PromotionRefusal, PromotionRule, Release, ReleaseFile, TestFloor, TestRetirement, Webhook,
                      WebhookDelivery)
+from .permissions import release_build_refusal
 from .services import floor_set, promotion_rule_set, release_create, retirement_create
 from .tasks import promotion_queue, release_build_queue
 from .webhooks import webhook_create, webhook_delivery_retry_now
+
+
+_current = threading.local()  # the request a ReleaseAdmin display method is rendering for
 
 
 def _message_errors(request, exc: ValidationError):
@@ -50,12 +57,46 @@ class ReleaseCreateForm(forms.ModelForm):
 class ReleaseAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
     """Releases are immutable: they are created (and built by a task), never edited or deleted here."""
 
-    list_display = ["name", "version", "status", "rows", "created_at", "published_at"]
+    list_display = ["name", "version", "status", "visible_rows", "created_at", "published_at"]
     list_filter = ["status", "name"]
-    readonly_fields = ["name", "version", "status", "locale_tags", "previous", "notes", "path", "rows",
-                       "diff_summary", "error", "task_run", "created_by", "created_at", "published_at"]
-    exclude = ["manifest"]
+    readonly_fields = ["name", "version", "status", "visible_locales", "previous", "notes", "path", "visible_rows",
+                       "visible_diff", "visible_error", "task_run", "created_by", "created_at", "published_at"]
     inlines = [ReleaseFileInline]
+
+    # What a user sees of a release is narrowed to their locales, as in the API.
+    def _tags(self, request):
+        return locale_tags_for(request.user, "datasets.view_release")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def _narrowed(self, obj):
+        # Display callables get no request; get_queryset ran for this request in this thread.
+        tags = self._tags(_current.request)
+        return tags, (obj.manifest.get("locales", {}) if obj else {})
+
+    @admin.display(description=_("locales"))
+    def visible_locales(self, obj):
+        tags, locales = self._narrowed(obj)
+        names = sorted(locales) or obj.locale_tags
+        return ", ".join(t for t in names if tags is None or t in tags) or "—"
+
+    @admin.display(description=_("rows"))
+    def visible_rows(self, obj):
+        tags, locales = self._narrowed(obj)
+        return obj.rows if tags is None else sum(v["rows"] for t, v in locales.items() if t in tags)
+
+    @admin.display(description=_("diff summary"))
+    def visible_diff(self, obj):
+        tags, _locales = self._narrowed(obj)
+        return {t: v for t, v in obj.diff_summary.items() if tags is None or t in tags}
+
+    @admin.display(description=_("why it failed"))
+    def visible_error(self, obj):
+        tags, _locales = self._narrowed(obj)
+        if tags is None or "violations" not in obj.manifest:
+            return obj.error if tags is None or obj.status == Release.Status.BUILDING else ""
+        return "; ".join(v["message"] for v in obj.manifest["violations"] if v["locale"] in tags)
 
     def has_module_permission(self, request):
         return can(request.user, "datasets.view_release")
@@ -64,8 +105,16 @@ class ReleaseAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         return can(request.user, "datasets.view_release")
 
     def get_queryset(self, request):
+        _current.request = request
         qs = super().get_queryset(request)
-        return qs if can(request.user, "datasets.add_release") else qs.filter(status=Release.Status.PUBLISHED)
+        tags = self._tags(request)
+        published = Q(status=Release.Status.PUBLISHED)
+        if tags is not None:
+            published &= Q(manifest__locales__has_any_keys=sorted(tags) or ["-"])
+        builder = locales_for(request.user, "datasets.add_release")
+        if builder is ALL_LOCALES:
+            return qs
+        return qs.filter(published | Q(created_by=request.user)) if builder else qs.filter(published)
 
     def has_add_permission(self, request):
         return can(request.user, "datasets.add_release")
@@ -85,18 +134,16 @@ class ReleaseAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         return form
 
     def get_fields(self, request, obj=None):
-        return ["name", "locales", "notes"] if obj is None else super().get_fields(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.readonly_fields
+        return ["name", "locales", "notes"] if obj is None else self.readonly_fields
 
     def get_inlines(self, request, obj):
         return [] if obj is None else self.inlines
 
     def save_model(self, request, obj, form, change):
         locales = list(form.cleaned_data.get("locales") or [])
-        if not locales and locales_for(request.user, "datasets.add_release") is not ALL_LOCALES:
-            raise ValidationError(_("Name the locales: a release of every locale needs the permission everywhere."))
+        refusal = release_build_refusal(user=request.user, name=obj.name, locale_ids=[locale.pk for locale in locales])
+        if refusal:
+            raise ValidationError(refusal)
         release = release_create(name=obj.name, notes=obj.notes, locale_tags=[locale.tag for locale in locales],
                                  actor=request.user)
         release_build_queue(release=release, actor=request.user)

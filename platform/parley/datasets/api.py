@@ -26,6 +26,7 @@ from parley.nlu.models import Intent
 
 from . import downloads
 from .build import release_folder
+from .permissions import release_build_refusal
 from .models import PromotionRefusal, PromotionRule, Release, ReleaseFile, TestFloor, TestRetirement
 from .selectors import promotion_refusal_list, promotion_rule_list, release_list, retirement_list, floor_list
 from .services import floor_set, promotion_rule_set, release_create, retirement_create
@@ -48,19 +49,47 @@ def _visible_tags(request) -> set[str] | None:
 
 
 def manifest_for(release: Release, tags: set[str] | None) -> dict:
-    """The manifest narrowed to `tags` (None: all): locales, files and retirements of other locales left out."""
+    """The manifest narrowed to `tags` (None: all): other locales' counts, files, retirements,
+    rules and floors left out (the every-locale default rules stay: they apply to the reader's)."""
     manifest = dict(release.manifest)
     if tags is None:
         return manifest
     manifest["locales"] = {t: v for t, v in manifest.get("locales", {}).items() if t in tags}
     manifest["files"] = [f for f in manifest.get("files", []) if f.get("locale") is None or f["locale"] in tags]
     manifest["retired"] = {t: v for t, v in manifest.get("retired", {}).items() if t in tags}
+    rules = manifest.get("rules", {})
+    manifest["rules"] = {
+        "promotion": [r for r in rules.get("promotion", []) if r["locale"] == "*" or r["locale"] in tags],
+        "test_floors": [r for r in rules.get("test_floors", []) if r["locale"] in tags]}
+    if "violations" in manifest:
+        manifest["violations"] = [v for v in manifest["violations"] if v["locale"] in tags]
+        manifest["violation_count"] = len(manifest["violations"])
     return manifest
 
 
+def visible_releases(qs, request):
+    """Published releases with at least one of the caller's locales; builders also follow the
+    building and failed ones they may build (all of them for who builds every locale)."""
+    tags = _visible_tags(request)
+    published = Q(status=Release.Status.PUBLISHED)
+    if tags is not None:
+        published &= Q(manifest__locales__has_any_keys=sorted(tags) or ["-"])
+    builder = _reader_locales(request, "datasets.add_release")
+    if builder is ALL_LOCALES:
+        return qs
+    if builder:
+        return qs.filter(published | Q(created_by=request.user))
+    return qs.filter(published)
+
+
 class ReleaseSerializer(serializers.ModelSerializer):
+    """A release as the caller may see it: locales, rows, diff counts and refusal reasons of the
+    caller's locales only."""
+
     locales = serializers.SerializerMethodField()
     diff_summary = serializers.SerializerMethodField()
+    rows = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
 
     class Meta:
         model = Release
@@ -78,6 +107,20 @@ class ReleaseSerializer(serializers.ModelSerializer):
     def get_diff_summary(self, release) -> dict:
         tags = self._tags()
         return {t: v for t, v in release.diff_summary.items() if tags is None or t in tags}
+
+    def get_rows(self, release) -> int:
+        tags = self._tags()
+        if tags is None:
+            return release.rows
+        return sum(v["rows"] for t, v in release.manifest.get("locales", {}).items() if t in tags)
+
+    def get_error(self, release) -> str:
+        tags = self._tags()
+        if tags is None or not release.error:
+            return release.error
+        if "violations" in release.manifest:
+            return "; ".join(v["message"] for v in release.manifest["violations"] if v["locale"] in tags)
+        return release.error if release.status == Release.Status.BUILDING else ""
 
 
 class ReleaseCreateSerializer(serializers.Serializer):
@@ -98,9 +141,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise PermissionDenied("You may not read dataset releases.")
 
     def get_queryset(self):
-        qs = release_list()
-        if not actor_of(self.request).can("datasets.add_release"):  # builders follow building and failed ones
-            qs = qs.filter(status=Release.Status.PUBLISHED)
+        qs = visible_releases(release_list(), self.request)
         status_filter = self.request.query_params.get("status")
         if status_filter:
             qs = qs.filter(status=status_filter)
@@ -124,10 +165,10 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             if not actor.can("datasets.add_release", locale_id=locale.pk):
                 raise ValidationError({"locales": [f"unknown locale {raw!r}"]})
             tags.append(locale.tag)
-        if not tags and _reader_locales(request, "datasets.add_release") is not ALL_LOCALES:
-            raise PermissionDenied("A release of every locale needs the permission in every locale; name locales.")
-        if not tags and not actor.can("datasets.add_release"):
-            raise PermissionDenied("You may not build releases.")
+        refusal = release_build_refusal(user=actor.user, token=actor.token, name=body.validated_data["name"],
+                                        locale_ids=list(Locale.objects.filter(tag__in=tags).values_list("pk", flat=True)))
+        if refusal:
+            raise PermissionDenied(refusal)
         release = release_create(name=body.validated_data["name"], locale_tags=tags,
                                  notes=body.validated_data["notes"], actor=request.user)
         release_build_queue(release=release, actor=request.user)

@@ -19,14 +19,17 @@ import json
 import os
 import shutil
 import stat
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from parley.events.services import event_record
@@ -54,8 +57,14 @@ def release_folder(release: Release) -> Path:
     return releases_root() / release.name / f"v{release.version}"
 
 
+def staging_folders(release: Release) -> list[Path]:
+    """Every staging folder of the release, of any attempt (what a crash may have left)."""
+    return sorted((releases_root() / ".staging").glob(f"{release.pk}-*"))
+
+
 def staging_folder(release: Release) -> Path:
-    return releases_root() / ".staging" / str(release.pk)
+    """This attempt's staging folder: one per attempt, so two attempts never write into one."""
+    return releases_root() / ".staging" / f"{release.pk}-{os.getpid()}-{threading.get_ident()}"
 
 
 def file_tag_of(locale: Locale) -> str:
@@ -150,7 +159,7 @@ def _locale_files(build: LocaleBuild, staging: Path) -> dict[str, IndexRow]:
 
 
 def _diff_and_guard(build: LocaleBuild, index: dict[str, IndexRow], previous_index: dict[str, IndexRow],
-                    retired_uids: set[str], floors: dict, violations: list[str]) -> None:
+                    retired_uids: set[str], floors: dict, violations: list) -> None:
     added = sorted((uid for uid in index if uid not in previous_index), key=int)
     removed = sorted((uid for uid in previous_index if uid not in index), key=int)
     changed = sorted((uid for uid in index if uid in previous_index and index[uid].digest != previous_index[uid].digest),
@@ -163,8 +172,8 @@ def _diff_and_guard(build: LocaleBuild, index: dict[str, IndexRow], previous_ind
             retired.append(uid)
         else:
             what = "dropped" if uid not in index else "changed"
-            violations.append(f"{build.locale.tag}: test row {uid} (id {previous_index[uid].id}) of the previous "
-                              f"release is {what} without a retirement")
+            violations.append((build.locale.tag, f"{build.locale.tag}: test row {uid} (id {previous_index[uid].id}) "
+                                                 f"of the previous release is {what} without a retirement"))
 
     def ids(uids, rows):
         return [{"uid": int(uid), "id": rows[uid].id} for uid in uids]
@@ -182,8 +191,8 @@ def _diff_and_guard(build: LocaleBuild, index: dict[str, IndexRow], previous_ind
             checked.setdefault(intent, default)
     for intent, minimum in sorted(checked.items()):
         if test_counts.get(intent, 0) < minimum:
-            violations.append(f"{build.locale.tag} × {intent}: {test_counts.get(intent, 0)} test rows, below the "
-                              f"floor of {minimum}")
+            violations.append((build.locale.tag, f"{build.locale.tag} × {intent}: {test_counts.get(intent, 0)} test "
+                                                 f"rows, below the floor of {minimum}"))
 
 
 def _release_locales(release: Release) -> list[Locale]:
@@ -210,20 +219,117 @@ def _rules_in_force(locales: list[Locale]) -> dict:
     }
 
 
+class BuildInProgress(Exception):
+    """Another attempt holds this release's build lock; this one steps aside (the task retries)."""
+
+
+# Sources whose partitions come from a published dataset: a text in both test and train there is
+# the dataset's own split, reported in the manifest rather than refused (MASSIVE has such rows).
+IMPORTED_SOURCES = (Utterance.Source.MASSIVE, Utterance.Source.SLURP, Utterance.Source.CONLL)
+
+
+def _leakage(locales: list[Locale]) -> tuple[list, dict]:
+    """The leakage guard checked again on what the release will carry, whatever wrote the rows
+    (imports and edits of promoted rows do not pass through promotion): (violations, known) where
+    known counts, per locale, overlaps made only of imported rows."""
+    promoted = Utterance.objects.filter(status=Utterance.Status.PROMOTED)
+    test, other = Q(partition=Utterance.Partition.TEST), Q(partition__in=[Utterance.Partition.TRAIN,
+                                                                          Utterance.Partition.DEV])
+    untrusted = ~Q(source__in=IMPORTED_SOURCES)
+    violations, known = [], {}
+    tags = {locale.pk: locale.tag for locale in locales}
+    for locale in locales:
+        clashes = (promoted.filter(locale=locale).values("normalized")
+                   .annotate(test=Count("id", filter=test), other=Count("id", filter=other),
+                             untrusted=Count("id", filter=untrusted), first=Min("id"))
+                   .filter(test__gt=0, other__gt=0))
+        for clash in clashes.iterator():
+            if clash["untrusted"]:
+                violations.append((locale.tag, f"{locale.tag}: the text {clash['normalized'][:80]!r} is in test and "
+                                                f"in train/dev (utterance {clash['first']} and others)"))
+            else:
+                known[locale.tag] = known.get(locale.tag, 0) + 1
+    groups = (promoted.filter(locale__in=locales).exclude(parallel_key="").values("parallel_key")
+              .annotate(partitions=Count("partition", distinct=True), untrusted=Count("id", filter=untrusted),
+                        first=Min("id"), locale_id=Min("locale_id"))
+              .filter(partitions__gt=1, untrusted__gt=0))
+    for group in groups.iterator():
+        violations.append((tags.get(group["locale_id"]), f"parallel group {group['parallel_key']} spans partitions "
+                                                         f"(utterance {group['first']} and others)"))
+    return violations, known
+
+
+def _previous_files_problem(previous: Release) -> str | None:
+    """Why the previous release's index files cannot be trusted for the diff and the guard."""
+    folder = releases_root() / previous.path
+    for entry in ReleaseFile.objects.filter(release=previous, kind=ReleaseFile.Kind.INDEX):
+        path = folder / entry.path
+        if not path.exists():
+            return f"the previous release's file {entry.path} is missing from {releases_root()}"
+        digest = hashlib.sha256()
+        for piece in _pieces(path):
+            digest.update(piece)
+        if digest.hexdigest() != entry.sha256:
+            return f"the previous release's file {entry.path} does not match its checksum"
+    return None
+
+
+def _pieces(path: Path):
+    with path.open("rb") as handle:
+        while piece := handle.read(1 << 20):
+            yield piece
+
+
+@contextmanager
+def _build_lock(release: Release):
+    """One attempt at a time per release (a redelivered message, a manual re-run): a PostgreSQL
+    session lock, released when the attempt ends or its connection dies with a killed worker."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [BUILD_LOCK_CLASS, release.pk])
+        if not cursor.fetchone()[0]:
+            raise BuildInProgress(f"release {release.pk} is being built by another attempt")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [BUILD_LOCK_CLASS, release.pk])
+
+
+BUILD_LOCK_CLASS = 7_405_002
+
+
 def release_build(*, release: Release, actor, progress: Callable[[int, int | None], None] | None = None) -> Release:
-    """Build `release` into staging and publish it, or mark it failed with every reason.
+    """Build `release` into a staging folder of this attempt and publish it, or mark it failed
+    with every reason (regression guard, leakage, superseded).
 
     Safe to run again after a crash or a kill at any point: a published release is returned as it
-    is, a staging folder left behind is replaced, an orphan final folder (renamed, never committed)
-    is removed before the rename.
+    is, staging folders left behind are removed, an orphan final folder (renamed, never committed)
+    is removed before the rename. An attempt that dies of something else leaves the release
+    building with the error noted, to be built again (`release_build_queue`).
     """
     release = Release.objects.get(pk=release.pk)
     if release.status == Release.Status.PUBLISHED:
         return release
     if release.status == Release.Status.FAILED:
         raise ValidationError({"status": f"release {release} failed; create a new version instead"})
+    with _build_lock(release):
+        try:
+            return _build_locked(release, actor, progress)
+        except (BuildInProgress, ReleaseRefused):
+            raise
+        except Exception as exc:
+            Release.objects.filter(pk=release.pk, status=Release.Status.BUILDING).update(
+                error=f"the last build attempt failed: {type(exc).__name__}: {exc}"[:2000])
+            raise
+
+
+def _build_locked(release, actor, progress) -> Release:
+    for leftover in staging_folders(release):  # under the build lock: no other attempt is writing
+        _remove_tree(leftover)
     staging = staging_folder(release)
-    _remove_tree(staging)
     staging.mkdir(parents=True)
     previous = _previous_published(release)
     previous_folder = releases_root() / previous.path if previous else None
@@ -236,9 +342,14 @@ def release_build(*, release: Release, actor, progress: Callable[[int, int | Non
     for locale_id, intent_name, minimum in TestFloor.objects.filter(locale__in=locales).values_list(
             "locale_id", "intent__name", "minimum"):
         floors[locale_id][intent_name] = minimum
-    violations: list[str] = []
+    violations: list[tuple[str | None, str]] = []
     builds: list[LocaleBuild] = []
     try:
+        if previous is not None:
+            problem = _previous_files_problem(previous)
+            if problem:  # without them the guard would pass by seeing nothing: refuse instead
+                raise ReleaseRefused([problem])
+        violations, known_leakage = _leakage(locales)
         for done, locale in enumerate(locales):
             build = LocaleBuild(locale=locale, file_tag=file_tag_of(locale))
             index = _locale_files(build, staging)
@@ -251,13 +362,15 @@ def release_build(*, release: Release, actor, progress: Callable[[int, int | Non
         if previous_folder:
             # A locale of the previous release left out of this one drops its test rows too.
             built_tags = {b.file_tag for b in builds}
+            tag_of_file = {f["path"]: f["locale"] for f in previous.manifest.get("files", [])}
             for index_path in sorted((previous_folder / "index").glob("*.tsv")):
                 if index_path.stem not in built_tags and any(
                         row.partition == Utterance.Partition.TEST for row in read_index(index_path).values()):
-                    violations.append(f"{index_path.stem}: the locale's test rows of the previous release are "
-                                      f"missing from this one")
+                    violations.append((tag_of_file.get(f"index/{index_path.name}"),
+                                       f"{index_path.stem}: the locale's test rows of the previous release are "
+                                       f"missing from this one"))
         if violations:
-            raise ReleaseRefused(violations)
+            raise ReleaseRefused([message for _tag, message in violations])
         diff = {"release": f"{release.name} v{release.version}",
                 "previous": f"{previous.name} v{previous.version}" if previous else None,
                 "locales": {b.locale.tag: b.diff for b in builds}}
@@ -271,7 +384,9 @@ def release_build(*, release: Release, actor, progress: Callable[[int, int | Non
             "built_at": timezone.now().isoformat(),
             "locales": {b.locale.tag: {"file_tag": b.file_tag, "rows": b.rows,
                                        "counts": {p: dict(sorted(c.items())) for p, c in sorted(b.counts.items())},
-                                       "sources": dict(sorted(b.sources.items()))} for b in builds},
+                                       "sources": dict(sorted(b.sources.items())),
+                                       "imported_test_train_overlaps": known_leakage.get(b.locale.tag, 0)}
+                        for b in builds},
             "files": [{k: f[k] for k in ("path", "kind", "locale", "sha256", "bytes", "rows")} for f in files],
             "rules": _rules_in_force(locales),
             "retired": {b.locale.tag: [r["uid"] for r in b.diff["retired"]] for b in builds if b.diff["retired"]},
@@ -279,20 +394,25 @@ def release_build(*, release: Release, actor, progress: Callable[[int, int | Non
         _hashed_write(staging / "manifest.json", [json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"])
     except ReleaseRefused as refused:
         _remove_tree(staging)
-        return _release_fail(release, actor, "; ".join(refused.messages), violations=refused.messages)
+        found = violations or [(None, message) for message in refused.messages]
+        return _release_fail(release, actor, found)
     return _release_publish(release, actor, staging=staging, manifest=manifest, files=files, builds=builds,
                             previous=previous)
 
 
-def _release_fail(release: Release, actor, error: str, *, violations) -> Release:
+def _release_fail(release: Release, actor, violations: list[tuple[str | None, str]]) -> Release:
+    """Failed, with every reason; each reason keeps its locale so a reader sees only theirs."""
     with transaction.atomic():
         locked = Release.objects.select_for_update().get(pk=release.pk)
         if locked.status != Release.Status.BUILDING:
             return locked
-        locked.status, locked.error = Release.Status.FAILED, error[:20000]
-        locked.save(update_fields=["status", "error"])
+        locked.status = Release.Status.FAILED
+        locked.error = "; ".join(message for _tag, message in violations)[:20000]
+        locked.manifest = {"violations": [{"locale": tag, "message": message} for tag, message in violations[:1000]],
+                           "violation_count": len(violations)}
+        locked.save(update_fields=["status", "error", "manifest"])
         event_record(actor=actor, verb="release.failed", target=locked,
-                     payload={"violations": violations[:50], "count": len(violations)})
+                     payload={"violations": [m for _t, m in violations[:50]], "count": len(violations)})
     return locked
 
 
@@ -310,6 +430,13 @@ def _release_publish(release: Release, actor, *, staging: Path, manifest: dict, 
         if locked.status != Release.Status.BUILDING:
             _remove_tree(staging)
             return locked
+        newer = Release.objects.filter(name=locked.name, status=Release.Status.PUBLISHED,
+                                       version__gt=locked.version).order_by("version").first()
+        if newer is not None or _previous_published(locked) != previous:
+            _remove_tree(staging)
+            reason = (f"superseded: {newer} was published while this version was building" if newer else
+                      "another version was published while this one was building; build the next version")
+            return _release_fail(locked, actor, [(None, reason)])
         if final.exists():  # renamed by an attempt that died before its commit: never published
             _remove_tree(final)
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from parley.locales.models import Locale
 from parley.runs.execution import run_recorded
 from parley.runs.services import task_run_enqueue
 
-from .build import release_build
+from .build import BuildInProgress, release_build
 from .models import Release
 from .services import locales_with_candidates, utterances_promote
 from .webhooks import webhook_deliveries_due, webhook_delivery_attempt
@@ -51,8 +51,11 @@ def promote_pending_task() -> int:
     return len(locales)
 
 
-@shared_task(**RETRYING)
-def release_build_task(*, task_run_id: int) -> dict:
+@shared_task(bind=True, acks_late=True, autoretry_for=(ConnectionError, OperationalError, BuildInProgress),
+             retry_backoff=True, max_retries=8)
+def release_build_task(self, *, task_run_id: int) -> dict:
+    """Build and publish; a second attempt while one runs waits its turn (BuildInProgress retries)."""
+
     def body(run, report):
         release = release_build(release=Release.objects.get(pk=run.args["release_id"]),
                                 actor=run.created_by or "task:datasets.release", progress=report)
@@ -62,8 +65,11 @@ def release_build_task(*, task_run_id: int) -> dict:
 
 
 def release_build_queue(*, release: Release, actor):
+    """Queue the build (also to build a release again after an attempt failed)."""
+    # A release of one locale is that locale's business: its lead can follow the run.
+    tag = release.locale_tags[0] if len(release.locale_tags) == 1 else ""
     run = task_run_enqueue(kind="datasets.release_build", args={"release_id": release.pk}, task=release_build_task,
-                           actor=actor)
+                           actor=actor, locale_tag=tag)
     Release.objects.filter(pk=release.pk).update(task_run=run)
     release.task_run = run
     return run

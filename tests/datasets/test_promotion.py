@@ -102,13 +102,22 @@ def test_parallel_group_stays_in_one_partition_across_locales(de, alarm):
     assert result.promoted["train"] == 1
 
 
-def test_stratified_split_is_per_intent_seeded_and_reproducible():
+def test_stratified_split_is_seeded_and_reproducible():
     shares = {"train": Decimal("0.8"), "dev": Decimal("0.1"), "test": Decimal("0.1")}
     units = [f"u{i}" for i in range(95)]
     first = split_units(units=units, shares=shares, seed=3)
     assert first == split_units(units=list(reversed(units)), shares=shares, seed=3)
-    assert Counter(first.values()) == {"train": 76, "dev": 10, "test": 9}  # 76, 9.5, 9.5: largest remainder
+    assert Counter(first.values()) == {"train": 76, "dev": 10, "test": 9}
     assert first != split_units(units=units, shares=shares, seed=4)
+
+
+def test_split_keeps_its_shares_when_rows_arrive_one_at_a_time(de, alarm):
+    promotion_rule_set(source="manual", target="split", actor="test")  # 0.8 / 0.1 / 0.1
+    for i in range(20):
+        accepted(de, alarm, f"alarm nummer {i}", source="manual")
+        utterances_promote(locale=de, actor="test")
+    placed = Counter(Utterance.objects.filter(status="promoted").values_list("partition", flat=True))
+    assert placed == {"train": 16, "dev": 2, "test": 2}
 
 
 def test_split_rule_splits_each_intent_and_keeps_duplicates_together(de, alarm):
@@ -133,6 +142,22 @@ def test_promotion_is_idempotent(de, alarm):
     assert (again.candidates, sum(again.promoted.values()), again.refused) == (1, 0, 1)
     assert PromotionRefusal.objects.count() == 1
     assert Utterance.objects.filter(status="promoted").count() == 1
+    # The unchanged refusal is neither replaced nor logged again.
+    assert Event.objects.filter(verb="utterance.promotion_refused").count() == 1
+
+
+def test_beat_queues_promotion_only_for_new_candidates_and_not_twice(de, alarm, django_capture_on_commit_callbacks):
+    from parley.datasets.tasks import promote_pending_task
+
+    accepted(de, alarm, "weck mich")
+    accepted(de, alarm, "weck mich", source="feedback")  # will be refused
+    with django_capture_on_commit_callbacks(execute=True):
+        assert promote_pending_task() == 1
+    assert TaskRun.objects.filter(kind="datasets.promote").count() == 1
+    assert promote_pending_task() == 0  # only a refused row is left: nothing new to do
+    accepted(de, alarm, "neu")
+    TaskRun.objects.update(status=TaskRun.Status.QUEUED)  # as if the last run had not started yet
+    assert promote_pending_task() == 0
 
 
 def test_promotion_task_records_its_run(de, alarm, django_capture_on_commit_callbacks):

@@ -228,3 +228,49 @@ def test_release_build_if_missing_builds_once(corpus, capsys):
     call_command("release_build", "demo", "--if-missing")
     assert list(Release.objects.filter(name="demo").values_list("version", flat=True)) == [1]
     assert "demo v1 is published already" in capsys.readouterr().out
+
+
+def test_the_build_refuses_leakage_that_did_not_come_through_promotion(corpus):
+    de, alarm = corpus["de_test"].locale, corpus["de_test"].intent
+    # e.g. a promoted train row edited into the test sentence
+    f.utterance(de, alarm, "weck mich um [time : fünf]", status="promoted", partition="train", source="manual")
+    refused = publish()
+    assert refused.status == "failed" and "is in test and in train/dev" in refused.error
+    assert refused.manifest["violations"][0]["locale"] == "de-DE"
+
+
+def test_overlaps_among_imported_rows_are_the_datasets_own_split_and_are_counted(corpus):
+    sl, alarm = corpus["sl_test"].locale, corpus["sl_test"].intent
+    f.utterance(sl, alarm, "zbudi me ob [time : petih]", status="promoted", partition="train", source="massive",
+                external_id="77")
+    release = publish()
+    assert release.status == "published"
+    assert release.manifest["locales"]["sl-SI"]["imported_test_train_overlaps"] == 1
+    assert release.manifest["locales"]["de-DE"]["imported_test_train_overlaps"] == 0
+
+
+def test_the_build_refuses_a_parallel_group_split_across_partitions(corpus):
+    de, alarm = corpus["de_test"].locale, corpus["de_test"].intent
+    corpus["de_test"].parallel_key = "massive:1"  # the sl test row's group
+    corpus["de_test"].save()
+    f.utterance(de, alarm, "anderer satz", status="promoted", partition="train", source="manual",
+                parallel_key="massive:1")
+    refused = publish()
+    assert refused.status == "failed" and "parallel group massive:1 spans partitions" in refused.error
+
+
+def test_a_build_refuses_when_the_previous_releases_files_are_gone(corpus):
+    import shutil
+    first = publish()
+    shutil.rmtree(release_folder(first) / "index", ignore_errors=True)
+    refused = publish()
+    assert refused.status == "failed" and "is missing" in refused.error
+
+
+def test_a_build_published_meanwhile_by_a_later_version_is_superseded(corpus):
+    older = release_create(name="core", actor="test")
+    newer = release_build(release=release_create(name="core", actor="test"), actor="test")
+    assert newer.status == "published"
+    stale = release_build(release=older, actor="test")
+    assert stale.status == "failed" and "superseded" in stale.error
+    assert not release_folder(stale).exists() and not staging_folders(stale)

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from parley.events.services import event_record, events_record_many
@@ -65,26 +66,35 @@ def _split_order(seed: int, unit: str) -> str:
     return hashlib.sha256(f"{seed}:{unit}".encode()).hexdigest()
 
 
-def split_units(*, units: list[str], shares: dict[str, Decimal], seed: int) -> dict[str, str]:
+def split_units(*, units: list[str], shares: dict[str, Decimal], seed: int,
+                already: dict[str, int] | None = None) -> dict[str, str]:
     """Assign units (a parallel group or a text, so duplicates stay together) to partitions.
 
-    Seeded and reproducible: units are ordered by a hash of (seed, unit) and cut by the shares,
-    rounded by largest remainder so the counts add up.
+    Seeded and reproducible: units are taken in the order of a hash of (seed, unit), each to the
+    partition furthest below its share of everything so far, `already` (the intent's rows placed
+    by earlier runs) included. So the shares hold per intent however the rows arrive: one at a
+    time or a thousand at once (cutting each batch on its own would send every lone row to train).
     """
-    ordered = sorted(units, key=lambda unit: _split_order(seed, unit))
-    total = len(ordered)
-    exact = {name: Decimal(total) * share for name, share in shares.items()}
-    counts = {name: int(value) for name, value in exact.items()}
+    counts = {name: (already or {}).get(name, 0) for name in (P.TRAIN, P.DEV, P.TEST)}
     order = [P.TRAIN, P.DEV, P.TEST]
-    # Largest remainder first; a tie goes to the partition earlier in train, dev, test.
-    for name in sorted(exact, key=lambda n: (-(exact[n] - counts[n]), order.index(n)))[:total - sum(counts.values())]:
+    out = {}
+    for unit in sorted(units, key=lambda unit: _split_order(seed, unit)):
+        total = sum(counts.values()) + 1
+        # Largest deficit first; a tie goes to the partition earlier in train, dev, test.
+        name = max(order, key=lambda n: (Decimal(total) * shares.get(n, 0) - counts[n], -order.index(n)))
+        out[unit] = name
         counts[name] += 1
-    out, position = {}, 0
-    for name in (P.TRAIN, P.DEV, P.TEST):
-        for unit in ordered[position:position + counts.get(name, 0)]:
-            out[unit] = name
-        position += counts.get(name, 0)
     return out
+
+
+def _split_history(*, locale: Locale, intent_ids) -> dict[int, dict[str, int]]:
+    """Per intent, the locale's promoted rows by partition: what earlier splits already placed."""
+    history: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (Utterance.objects.filter(locale=locale, status=Utterance.Status.PROMOTED, intent_id__in=list(intent_ids))
+            .values_list("intent_id", "partition").annotate(n=Count("id")))
+    for intent_id, partition, n in rows:
+        history[intent_id][partition] = n
+    return history
 
 
 def _promoted_partitions_by(column: str, values, *, locale_id=None) -> dict[str, dict[str, int]]:
@@ -142,12 +152,14 @@ def utterances_promote(*, locale: Locale, actor, utterance_ids=None, task_run=No
                 wanted[c["id"]] = P.TEST if P.TEST in text_parts else min(text_parts)
             else:
                 to_split[(rule.pk if rule else None, c["intent_id"])].append(c)
-        for (rule_pk, _intent), rows in to_split.items():
+        history = _split_history(locale=locale, intent_ids={intent for _rule, intent in to_split}) if to_split else {}
+        for (rule_pk, intent_id), rows in to_split.items():
             rule = next((r for r in rules.values() if r.pk == rule_pk), None)
             shares = {P.TRAIN: rule.split_train, P.DEV: rule.split_dev, P.TEST: rule.split_test} if rule else \
                 {P.TRAIN: Decimal("0.8"), P.DEV: Decimal("0.1"), P.TEST: Decimal("0.1")}
             unit_of = {c["id"]: c["parallel_key"] or f"text:{c['normalized']}" for c in rows}
-            drawn = split_units(units=sorted(set(unit_of.values())), shares=shares, seed=rule.seed if rule else 0)
+            drawn = split_units(units=sorted(set(unit_of.values())), shares=shares, seed=rule.seed if rule else 0,
+                                already=history.get(intent_id))
             wanted.update({pk: drawn[unit] for pk, unit in unit_of.items()})
 
         promote: dict[str, list[int]] = defaultdict(list)
@@ -173,8 +185,16 @@ def utterances_promote(*, locale: Locale, actor, utterance_ids=None, task_run=No
                 Utterance.objects.filter(pk__in=ids[start:start + 5000]).update(
                     status=Utterance.Status.PROMOTED, partition=partition, updated_at=now)
             result.promoted[partition] = len(ids)
-        PromotionRefusal.objects.filter(utterance_id__in=[c["id"] for c in candidates]).delete()
-        PromotionRefusal.objects.bulk_create(refusals, batch_size=2000)
+        # A refusal that says what it said before is kept as it is (and not logged again): refused
+        # rows stay candidates, and each run must not re-log thousands of unchanged refusals.
+        before = {r.utterance_id: r for r in PromotionRefusal.objects.filter(
+            utterance_id__in=[c["id"] for c in candidates])}
+        unchanged = {r.utterance_id for r in refusals if r.utterance_id in before and
+                     (before[r.utterance_id].code, before[r.utterance_id].wanted,
+                      before[r.utterance_id].conflicting_id) == (r.code, r.wanted, r.conflicting_id)}
+        PromotionRefusal.objects.filter(utterance_id__in=[pk for pk in before if pk not in unchanged]).delete()
+        new_refusals = [r for r in refusals if r.utterance_id not in unchanged]
+        PromotionRefusal.objects.bulk_create(new_refusals, batch_size=2000)
         result.refused = len(refusals)
         result.refusals = [{"utterance": r.utterance_id, "wanted": r.wanted, "code": r.code, "reason": r.reason}
                            for r in refusals[:20]]
@@ -186,7 +206,7 @@ def utterances_promote(*, locale: Locale, actor, utterance_ids=None, task_run=No
             for partition, ids in promote.items() for pk in ids))
         events_record_many(actor=actor, verb="utterance.promotion_refused", target_type="nlu.utterance", rows=(
             (r.utterance_id, source_of[r.utterance_id]["normalized"][:80], locale.tag,
-             {"wanted": r.wanted, "code": r.code, "reason": r.reason}) for r in refusals))
+             {"wanted": r.wanted, "code": r.code, "reason": r.reason}) for r in new_refusals))
         event_record(actor=actor, verb="datasets.promotion_ran", target=locale, locale=locale,
                      payload={"candidates": result.candidates, "promoted": result.promoted, "refused": result.refused,
                               "task_run": getattr(task_run, "pk", None), "first_promoted": promoted_ids[:5]})
@@ -211,8 +231,13 @@ def _guard(candidate: dict, partition: str, *, by_text, by_group) -> tuple[str, 
     return None
 
 
-def locales_with_candidates() -> list[Locale]:
-    ids = Utterance.objects.filter(status=Utterance.Status.ACCEPTED).values_list("locale_id", flat=True).distinct()
+def locales_with_candidates(*, new_only: bool = False) -> list[Locale]:
+    """Locales with accepted utterances; `new_only`: leaving out rows already refused (the beat
+    task's question: a refused row waits for someone to resolve its conflict or ask again)."""
+    qs = Utterance.objects.filter(status=Utterance.Status.ACCEPTED)
+    if new_only:
+        qs = qs.filter(promotion_refusal__isnull=True)
+    ids = qs.values_list("locale_id", flat=True).distinct()
     return list(Locale.objects.filter(pk__in=ids).order_by("tag"))
 
 

@@ -5,6 +5,7 @@ from django.db import OperationalError
 
 from parley.locales.models import Locale
 from parley.runs.execution import run_recorded
+from parley.runs.models import TaskRun
 from parley.runs.services import task_run_enqueue
 
 from .build import BuildInProgress, release_build
@@ -44,8 +45,11 @@ def promotion_queue(*, actor, locale_tags=None, utterance_ids=None):
 
 @shared_task(acks_late=True)
 def promote_pending_task() -> int:
-    """Celery beat: queue one promotion run when any locale has accepted candidates."""
-    locales = locales_with_candidates()
+    """Celery beat: queue one promotion run when a locale has new accepted candidates and no
+    promotion run is already waiting or running."""
+    pending = TaskRun.objects.filter(kind="datasets.promote", status__in=[TaskRun.Status.QUEUED,
+                                                                          TaskRun.Status.RUNNING]).exists()
+    locales = [] if pending else locales_with_candidates(new_only=True)
     if locales:
         promotion_queue(actor="task:datasets.beat", locale_tags=[locale.tag for locale in locales])
     return len(locales)

@@ -274,3 +274,19 @@ def test_a_build_published_meanwhile_by_a_later_version_is_superseded(corpus):
     stale = release_build(release=older, actor="test")
     assert stale.status == "failed" and "superseded" in stale.error
     assert not release_folder(stale).exists() and not staging_folders(stale)
+
+
+MASSIVE_FIELDS = ["id", "locale", "partition", "scenario", "intent", "utt", "annot_utt", "worker_id", "slot_method",
+                  "judgments"]
+
+
+def test_every_release_row_has_the_fields_massive_loaders_read(corpus):
+    """MASSIVE's loaders read each line's ten fields by name; rows of other sources carry them empty."""
+    release = publish()
+    for path in sorted((release_folder(release) / "1.1" / "data").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            assert [k for k in MASSIVE_FIELDS if k not in row] == [], (path.name, row)
+            assert isinstance(row["slot_method"], list) and isinstance(row["judgments"], list)
+    de_row = json.loads((release_folder(release) / "1.1/data/de-DE.jsonl").read_text().splitlines()[0])
+    assert (de_row["worker_id"], de_row["slot_method"], de_row["judgments"]) == ("", [], [])

@@ -133,10 +133,19 @@ def _current_value_sql(key: str) -> str:
     }[key]
 
 
-def _concatenated_sql(keys) -> str:
+# Rows of other sources carry MASSIVE's provenance fields empty (massive.NO_MASSIVE_PROVENANCE).
+_EMPTY_PROVENANCE_SQL = {"worker_id": "'\"\"'", "slot_method": "'[]'", "judgments": "'[]'"}
+
+
+def _concatenated_sql(keys, *, own_row: bool = False) -> str:
     parts = []
     for index, key in enumerate(keys):
-        value = _current_value_sql(key) if key in _MASSIVE_CURRENT_KEYS else f"(x.orig->'{key}')::text"
+        if key in _MASSIVE_CURRENT_KEYS:
+            value = _current_value_sql(key)
+        elif own_row:
+            value = _EMPTY_PROVENANCE_SQL[key]
+        else:
+            value = f"(x.orig->'{key}')::text"
         parts.append(f"'{'{' if index == 0 else ', '}{_json_key(key)}: ' || {value}")
     return " || ".join(parts) + " || '}'"
 
@@ -158,9 +167,9 @@ def _line_sql() -> str:
     current_cases = " ".join(f"WHEN '{key}' THEN {_current_value_sql(key)}" for key in _MASSIVE_CURRENT_KEYS)
     generic = _GENERIC_LINE_SQL.replace("%(current_cases)s", current_cases)
     # Two shapes cover nearly every row and are plain concatenations: rows from another source
-    # (Parley's seven fields) and MASSIVE 1.1 rows with exactly the distribution's ten fields.
+    # (MASSIVE 1.1's ten fields, provenance empty) and MASSIVE 1.1 rows with exactly the distribution's ten fields.
     return f"""CASE
-      WHEN x.orig IS NULL THEN {_concatenated_sql(_MASSIVE_CURRENT_KEYS)}
+      WHEN x.orig IS NULL THEN {_concatenated_sql(_MASSIVE_1_1_KEYS, own_row=True)}
       WHEN x.fields = %(standard_fields)s::jsonb AND x.orig ?& %(standard_keys)s::text[]
            AND (x.orig - %(standard_keys)s::text[]) = '{{}}'::jsonb THEN {_concatenated_sql(_MASSIVE_1_1_KEYS)}
       ELSE {generic} END"""

@@ -40,6 +40,9 @@ def jsonl_records(name: str, handle) -> Iterator[tuple[str, int, dict] | RowErro
         yield name, number, record
 
 
+NO_MASSIVE_PROVENANCE = {"worker_id": "", "slot_method": [], "judgments": []}
+
+
 def row_for_export(*, provenance: dict, locale_tag: str, external_id: str, partition: str, scenario: str,
                    intent: str, utt: str, annot_utt: str) -> dict:
     """A MASSIVE row: the original fields in their original order, with current values.
@@ -51,7 +54,8 @@ def row_for_export(*, provenance: dict, locale_tag: str, external_id: str, parti
     current = {"id": original.get("id", external_id) if original else external_id, "locale": locale_tag,
                "partition": partition, "scenario": scenario, "intent": intent, "utt": utt, "annot_utt": annot_utt}
     if not original:
-        return current
+        # MASSIVE's loaders read these three keys from every row; a row of ours has none to tell.
+        return {**current, **NO_MASSIVE_PROVENANCE}
     # The original's keys in their original order, current values where Parley has them.
     out = {key: current[key] if key in current else original[key]
            for key in provenance.get("fields") or original if key in original}

@@ -18,6 +18,8 @@ class Receiver:
                 receiver.requests.append({"headers": dict(self.headers), "body": self.rfile.read(length)})
                 code = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(code)
+                if 300 <= code < 400:  # a redirect to somewhere nothing listens
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
                 self.end_headers()
 
             def log_message(self, *args):

@@ -226,3 +226,29 @@ def test_admin_release_page_shows_only_the_users_locales(world):
     listing = admin(world, "linguist").get("/admin/datasets/release/").content.decode()
     assert f"/admin/datasets/release/{ja_only.pk}/change/" not in listing
     assert f"/admin/datasets/release/{world['release'].pk}/change/" in listing
+
+
+def test_admin_floor_deletion_is_logged_and_rules_cannot_be_deleted(world):
+    from parley.datasets.models import TestFloor as Floor
+    from parley.datasets.services import floor_set
+    from parley.events.models import Event
+
+    floor = floor_set(locale=world["de"], minimum=1, actor="test")
+    client = admin(world, "locale_lead")
+    client.post(f"/admin/datasets/testfloor/{floor.pk}/delete/", {"post": "yes"})
+    assert not Floor.objects.filter(pk=floor.pk).exists()
+    assert Event.objects.filter(verb="datasets.test_floor_deleted", locale_tag=IN).exists()
+    rule = PromotionRule.objects.filter(locale__isnull=True).first()
+    assert admin(world, "platform_admin").get(f"/admin/datasets/promotionrule/{rule.pk}/delete/").status_code == 403
+
+
+def test_api_builds_a_stuck_release_again(world, django_capture_on_commit_callbacks):
+    stuck = release_create(name="stuck", locale_tags=[IN], actor=world["actors"]["locale_lead"])
+    lead = api(world, "locale_lead")
+    assert api(world, "linguist").post(f"/api/v1/releases/{stuck.pk}/build/").status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        response = lead.post(f"/api/v1/releases/{stuck.pk}/build/")
+    assert response.status_code == 202
+    stuck.refresh_from_db()
+    assert stuck.status == "published"
+    assert lead.post(f"/api/v1/releases/{stuck.pk}/build/").status_code == 400  # published: nothing to do

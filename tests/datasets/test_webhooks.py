@@ -50,7 +50,8 @@ def test_publishing_posts_a_signed_body_once(corpus, receiver_factory, django_ca
         release = publish()
     assert len(receiver.requests) == 1
     request = receiver.requests[0]
-    expected = "sha256=" + hmac.new(secret.encode(), request["body"], hashlib.sha256).hexdigest()
+    signed = request["headers"]["X-Parley-Timestamp"].encode() + b"." + request["body"]
+    expected = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     assert request["headers"]["X-Parley-Signature"] == expected
     assert request["headers"]["X-Parley-Event"] == "release.published"
     payload = json.loads(request["body"])
@@ -64,10 +65,20 @@ def test_publishing_posts_a_signed_body_once(corpus, receiver_factory, django_ca
     assert WebhookDelivery.objects.count() == 1 and len(receiver.requests) == 1
 
 
-def test_a_wrong_secret_does_not_verify():
+def test_a_wrong_secret_body_or_timestamp_does_not_verify():
     body = b'{"event": "release.published"}'
-    assert webhook_signature(secret="a", body=body) != webhook_signature(secret="b", body=body)
-    assert webhook_signature(secret="a", body=body) != webhook_signature(secret="a", body=body + b" ")
+    good = webhook_signature(secret="a", body=body, timestamp="1700000000")
+    assert good != webhook_signature(secret="b", body=body, timestamp="1700000000")
+    assert good != webhook_signature(secret="a", body=body + b" ", timestamp="1700000000")
+    assert good != webhook_signature(secret="a", body=body, timestamp="1700000001")
+
+
+def test_a_redirect_is_a_failed_delivery_not_followed(corpus, receiver_factory):
+    receiver = receiver_factory(statuses=[302])
+    webhook_create(name="moved", url=receiver.url, actor="test")
+    publish()
+    delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    assert (delivery.status, delivery.last_status_code) == ("pending", 302)
 
 
 def test_failures_are_retried_with_backoff_then_delivered(corpus, receiver_factory, settings):
@@ -109,3 +120,16 @@ def test_webhook_urls_and_events_are_checked(corpus):
         webhook_create(name="x", url="ftp://example.org/hook", actor="test")
     with pytest.raises(ValidationError):
         webhook_create(name="x", url="https://example.org/hook", events=["release.deleted"], actor="test")
+
+
+def test_webhook_edits_are_checked_and_logged(corpus):
+    from django.core.exceptions import ValidationError
+
+    from parley.datasets.webhooks import webhook_update
+    from parley.events.models import Event
+
+    hook, _secret = webhook_create(name="x", url="https://example.org/hook", actor="test")
+    with pytest.raises(ValidationError):
+        webhook_update(webhook=hook, url="ftp://example.org/", name="x", active=True, actor="test")
+    webhook_update(webhook=hook, url="https://example.org/v2", name="x", active=False, actor="test")
+    assert Event.objects.filter(verb="webhook.changed").count() == 1

@@ -16,9 +16,9 @@ from parley.locales.models import Locale
 from .models import (PromotionRefusal, PromotionRule, Release, ReleaseFile, TestFloor, TestRetirement, Webhook,
                      WebhookDelivery)
 from .permissions import release_build_refusal
-from .services import floor_set, promotion_rule_set, release_create, retirement_create
+from .services import floor_delete, floor_set, promotion_rule_set, release_create, retirement_create
 from .tasks import promotion_queue, release_build_queue
-from .webhooks import webhook_create, webhook_delivery_retry_now
+from .webhooks import webhook_create, webhook_delivery_retry_now, webhook_update
 
 
 _current = threading.local()  # the request a ReleaseAdmin display method is rendering for
@@ -119,6 +119,23 @@ class ReleaseAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
     def has_add_permission(self, request):
         return can(request.user, "datasets.add_release")
 
+    actions = ["build_again"]
+
+    @admin.action(description=_("Build the selected releases again (those still building)"))
+    def build_again(self, request, queryset):
+        for release in queryset:
+            if release.status != Release.Status.BUILDING:
+                messages.error(request, _("%(release)s is not building.") % {"release": release})
+                continue
+            refusal = release_build_refusal(user=request.user, name=release.name, locale_ids=list(
+                Locale.objects.filter(tag__in=release.locale_tags).values_list("pk", flat=True)))
+            if refusal:
+                messages.error(request, refusal)
+                continue
+            run = release_build_queue(release=release, actor=request.user)
+            messages.info(request, _("%(release)s: build queued as task run %(run)s.") % {"release": release,
+                                                                                          "run": run.pk})
+
     def has_change_permission(self, request, obj=None):
         return False
 
@@ -182,8 +199,8 @@ class PromotionRuleAdmin(ServiceRefusalsAsMessages, LocaleScopedAdmin):
                                   split=(obj.split_train, obj.split_dev, obj.split_test), seed=obj.seed)
         obj.pk = rule.pk
 
-    def delete_model(self, request, obj):
-        raise ValidationError(_("Change the rule instead: a default rule must exist for every source."))
+    def has_delete_permission(self, request, obj=None):
+        return False  # a locale's rule is changed, never dropped silently; the defaults must exist
 
 
 
@@ -199,6 +216,13 @@ class TestFloorAdmin(ServiceRefusalsAsMessages, LocaleScopedAdmin):
     def save_model(self, request, obj, form, change):
         floor = floor_set(locale=obj.locale, intent=obj.intent, minimum=obj.minimum, actor=request.user)
         obj.pk = floor.pk
+
+    def delete_model(self, request, obj):
+        floor_delete(floor=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for floor in queryset.select_related("locale", "intent"):
+            floor_delete(floor=floor, actor=request.user)
 
 
 @admin.register(TestRetirement)
@@ -267,7 +291,7 @@ class WebhookCreateForm(forms.ModelForm):
 
 
 @admin.register(Webhook)
-class WebhookAdmin(PlatformAdminOnly):
+class WebhookAdmin(ServiceRefusalsAsMessages, PlatformAdminOnly):
     list_display = ["name", "url", "active", "events", "created_at"]
     fields = ["name", "url", "active", "events"]
     readonly_fields = ["events"]
@@ -282,7 +306,7 @@ class WebhookAdmin(PlatformAdminOnly):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            webhook_update(webhook=obj, url=obj.url, name=obj.name, active=obj.active, actor=request.user)
             return
         hook, secret = webhook_create(name=obj.name, url=obj.url, actor=request.user)
         obj.pk = hook.pk

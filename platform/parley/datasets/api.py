@@ -175,6 +175,24 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         release.refresh_from_db()
         return Response(self.get_serializer(release).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={202: ReleaseSerializer})
+    @action(detail=True, methods=["post"])
+    def build(self, request, pk=None):
+        """Build a release again whose last attempt died (it is still building); the attempt is
+        idempotent, and one already running makes this one wait its turn."""
+        release = self.get_object()
+        if release.status != Release.Status.BUILDING:
+            raise ValidationError({"status": [f"release {release} is {release.status}; only a building one is "
+                                              f"built again"]})
+        actor = actor_of(request)
+        refusal = release_build_refusal(user=actor.user, token=actor.token, name=release.name, locale_ids=list(
+            Locale.objects.filter(tag__in=release.locale_tags).values_list("pk", flat=True)))
+        if refusal:
+            raise PermissionDenied(refusal)
+        release_build_queue(release=release, actor=request.user)
+        release.refresh_from_db()
+        return Response(self.get_serializer(release).data, status=status.HTTP_202_ACCEPTED)
+
     def _published(self) -> Release:
         release = self.get_object()
         if release.status != Release.Status.PUBLISHED:

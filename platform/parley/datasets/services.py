@@ -274,6 +274,13 @@ def floor_set(*, locale: Locale, minimum: int, actor, intent: Intent | None = No
 
 
 @transaction.atomic
+def floor_delete(*, floor: TestFloor, actor) -> None:
+    event_record(actor=actor, verb="datasets.test_floor_deleted", target=floor, locale=floor.locale,
+                 payload={"intent": floor.intent.name if floor.intent_id else None, "minimum": floor.minimum})
+    floor.delete()
+
+
+@transaction.atomic
 def retirement_create(*, locale: Locale, row_uid: str, reason: str, actor) -> TestRetirement:
     """A lead's decision that the next release may drop or change published test row `row_uid`."""
     if not reason.strip():

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -28,20 +29,47 @@ from .models import Release, Webhook, WebhookDelivery
 EVENT_RELEASE_PUBLISHED = "release.published"
 EVENTS = (EVENT_RELEASE_PUBLISHED,)
 SIGNATURE_HEADER = "X-Parley-Signature"
+TIMESTAMP_HEADER = "X-Parley-Timestamp"
 
 
-def webhook_signature(*, secret: str, body: bytes) -> str:
-    """`sha256=<hex HMAC-SHA256 of the raw body>`: what a receiver recomputes with its secret."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def webhook_signature(*, secret: str, body: bytes, timestamp: str) -> str:
+    """`sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`: what a receiver recomputes with its
+    secret. The timestamp (X-Parley-Timestamp, Unix seconds) is signed too, so a receiver can refuse
+    an old delivery replayed at it."""
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A hook's URL is where the body goes; a redirect elsewhere (another scheme or host) is a failure.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl} refused", headers, fp)
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _url_clean(url: str) -> str:
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError({"url": f"{url!r} is not an http(s) URL"}) from None
+    return url
+
+
+@transaction.atomic
+def webhook_update(*, webhook: Webhook, actor, url: str, name: str, active: bool) -> Webhook:
+    before = Webhook.objects.get(pk=webhook.pk)
+    webhook.url, webhook.name, webhook.active = _url_clean(url), name, active
+    webhook.save(update_fields=["url", "name", "active"])
+    event_record(actor=actor, verb="webhook.changed", target=webhook,
+                 payload={"from": {"url": before.url, "active": before.active}, "to": {"url": url, "active": active}})
+    return webhook
 
 
 @transaction.atomic
 def webhook_create(*, name: str, url: str, actor, events=EVENTS) -> tuple[Webhook, str]:
     """A new hook and its secret (shown once: only the hook's receiver should know it)."""
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        raise ValidationError({"url": f"{url!r} is not an http(s) URL"}) from None
+    _url_clean(url)
     unknown = sorted(set(events) - set(EVENTS))
     if unknown or not events:
         raise ValidationError({"events": f"events must be some of {', '.join(EVENTS)}; got {unknown or 'none'}"})
@@ -95,13 +123,14 @@ def webhook_delivery_attempt(*, delivery_id: int, now=None) -> WebhookDelivery:
         delivery.next_attempt_at = now + _backoff(delivery.attempts)
         delivery.save(update_fields=["attempts", "next_attempt_at"])
     body = json.dumps(delivery.payload, sort_keys=True).encode()
+    timestamp = str(int(time.time()))
     request = urllib.request.Request(delivery.webhook.url, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "Parley-Webhook/1",
-        "X-Parley-Event": delivery.event, "X-Parley-Delivery": str(delivery.pk),
-        SIGNATURE_HEADER: webhook_signature(secret=delivery.webhook.secret, body=body)})
+        "X-Parley-Event": delivery.event, "X-Parley-Delivery": str(delivery.pk), TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: webhook_signature(secret=delivery.webhook.secret, body=body, timestamp=timestamp)})
     code, error = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=settings.PARLEY_WEBHOOK_TIMEOUT_SECONDS) as response:
+        with _opener.open(request, timeout=settings.PARLEY_WEBHOOK_TIMEOUT_SECONDS) as response:
             code = response.status
     except urllib.error.HTTPError as exc:
         code, error = exc.code, f"HTTP {exc.code}"

@@ -252,3 +252,15 @@ def test_api_builds_a_stuck_release_again(world, django_capture_on_commit_callba
     stuck.refresh_from_db()
     assert stuck.status == "published"
     assert lead.post(f"/api/v1/releases/{stuck.pk}/build/").status_code == 400  # published: nothing to do
+
+
+def test_a_read_only_token_cannot_write(world):
+    pipe = f.member("platform_admin", None)
+    _, token = f.token(pipe, scopes=["datasets:read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/v1/releases/").status_code == 200
+    assert client.post("/api/v1/releases/", {"name": "x"}, format="json").status_code == 403
+    assert client.post("/api/v1/promotions/", {"locales": [IN]}, format="json").status_code == 403
+    assert client.post("/api/v1/test-retirements/", {"locale": IN, "row_uid": "1", "reason": "x"},
+                       format="json").status_code == 403

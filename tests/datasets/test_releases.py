@@ -290,3 +290,26 @@ def test_every_release_row_has_the_fields_massive_loaders_read(corpus):
             assert isinstance(row["slot_method"], list) and isinstance(row["judgments"], list)
     de_row = json.loads((release_folder(release) / "1.1/data/de-DE.jsonl").read_text().splitlines()[0])
     assert (de_row["worker_id"], de_row["slot_method"], de_row["judgments"]) == ("", [], [])
+
+
+@pytest.mark.postgres
+def test_a_second_attempt_while_one_builds_steps_aside(corpus):
+    """The build lock is a PostgreSQL session lock: another connection holding it is another attempt."""
+    import psycopg
+    from django.db import connection
+
+    from parley.datasets.build import BUILD_LOCK_CLASS, BuildInProgress
+
+    release = release_create(name="core", actor="test")
+    s = connection.settings_dict
+    other = psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"],
+                            dbname=s["NAME"], password=s.get("PASSWORD") or None, autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [BUILD_LOCK_CLASS, release.pk])
+        with pytest.raises(BuildInProgress):
+            release_build(release=release, actor="test")
+        assert not staging_folders(release)
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [BUILD_LOCK_CLASS, release.pk])
+    finally:
+        other.close()
+    assert release_build(release=release, actor="test").status == "published"

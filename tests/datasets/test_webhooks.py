@@ -133,3 +133,16 @@ def test_webhook_edits_are_checked_and_logged(corpus):
         webhook_update(webhook=hook, url="ftp://example.org/", name="x", active=True, actor="test")
     webhook_update(webhook=hook, url="https://example.org/v2", name="x", active=False, actor="test")
     assert Event.objects.filter(verb="webhook.changed").count() == 1
+
+
+def test_the_beat_task_attempts_what_is_due(corpus, receiver_factory, settings):
+    from parley.datasets.tasks import webhook_retry_due_task
+
+    receiver = receiver_factory(statuses=[500])
+    webhook_create(name="trainer", url=receiver.url, actor="test")
+    publish()
+    assert webhook_retry_due_task() == 1  # the first attempt (500)
+    assert webhook_retry_due_task() == 0  # backing off
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+    assert webhook_retry_due_task() == 1
+    assert WebhookDelivery.objects.get().status == "delivered"

@@ -60,7 +60,10 @@ def test_list_and_manifest_are_narrowed_to_the_tokens_locales(published):
     assert all(f["locale"] in (None, "de-DE") for f in manifest["files"])
     assert manifest["locales"]["de-DE"]["counts"] == {"test": {"alarm_set": 1}, "train": {"alarm_set": 2}}
     diff = client.get(f"/api/v1/releases/{published['release'].pk}/diff/").json()
-    assert list(diff["locales"]) == ["de-DE"] and len(diff["locales"]["de-DE"]["added"]) == 3
+    assert diff["locales"] == {"de-DE": {"added": 3, "removed": 0, "changed": 0, "retired": 0}}
+    de_diff = json.loads(body(client.get(f"/api/v1/releases/{published['release'].pk}/diff/?locale=de-DE")))
+    assert len(de_diff["added"]) == 3
+    assert client.get(f"/api/v1/releases/{published['release'].pk}/diff/?locale=ja-JP").status_code == 404
 
 
 def test_massive_download_of_a_locale_is_the_release_file(published):
@@ -85,7 +88,8 @@ def test_whole_release_tar_gz_holds_only_the_readers_locales_in_massive_layout(p
         names = sorted(archive.getnames())
         manifest = json.load(archive.extractfile("manifest.json"))
         jsonl = archive.extractfile("1.1/data/de-DE.jsonl").read().decode()
-    assert names == ["1.1/data/de-DE.jsonl", "index/de-DE.tsv", "lexicon/de-DE.json", "manifest.json"]
+    assert names == ["1.1/data/de-DE.jsonl", "diff/de-DE.json", "index/de-DE.tsv", "lexicon/de-DE.json",
+                     "manifest.json"]
     assert list(manifest["locales"]) == ["de-DE"]
     assert len(jsonl.splitlines()) == 3
 
@@ -200,7 +204,8 @@ def test_a_lead_sets_rules_floors_and_retirements_in_their_locale_only(published
     assert {r["locale"] for r in rules} == {None, "de-DE"}
     assert client.post("/api/v1/test-floors/", {"locale": "de-DE", "minimum": 1}, format="json").status_code == 201
     assert client.post("/api/v1/test-floors/", {"locale": "ja-JP", "minimum": 1}, format="json").status_code == 400
-    row = json.loads(client.get(f"/api/v1/releases/{published['release'].pk}/diff/").content)["locales"]["de-DE"]
+    row = json.loads(b"".join(client.get(f"/api/v1/releases/{published['release'].pk}/diff/?locale=de-DE")
+                              .streaming_content))
     uid = row["added"][-1]["uid"]
     made = client.post("/api/v1/test-retirements/", {"locale": "de-DE", "row_uid": str(uid), "reason": "typo"},
                        format="json")

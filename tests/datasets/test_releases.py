@@ -97,10 +97,14 @@ def test_diff_against_the_previous_release(corpus):
     utterance_status_change(utterance=corpus["sl_train"], to="retired", actor="test")  # a train row may just go
     second = publish()
     assert second.previous_id == first.pk and second.version == 2
-    diff = json.loads((release_folder(second) / "diff.json").read_text())
-    assert diff["locales"]["de-DE"]["added"] == [{"uid": added.pk, "id": f"parley-{added.pk}"}]
-    assert diff["locales"]["de-DE"]["changed"] == [{"uid": changed.pk, "id": f"parley-{changed.pk}"}]
-    assert diff["locales"]["sl-SI"]["removed"] == [{"uid": corpus["sl_train"].pk, "id": "2"}]
+    de_diff = json.loads((release_folder(second) / "diff/de-DE.json").read_text())
+    assert de_diff["added"] == [{"uid": added.pk, "id": f"parley-{added.pk}"}]
+    assert de_diff["changed"] == [{"uid": changed.pk, "id": f"parley-{changed.pk}"}]
+    assert (de_diff["locale"], de_diff["previous"]) == ("de-DE", "core v1")
+    sl_diff = json.loads((release_folder(second) / "diff/sl-SL.json").read_text())
+    assert sl_diff["removed"] == [{"uid": corpus["sl_train"].pk, "id": "2"}]
+    summary = json.loads((release_folder(second) / "diff.json").read_text())
+    assert summary["locales"]["sl-SI"] == {"added": 0, "removed": 1, "changed": 0, "retired": 0}
     assert second.diff_summary["de-DE"] == {"added": 1, "removed": 0, "changed": 1, "retired": 0}
     # The first release's files are untouched.
     assert "acht" not in (release_folder(first) / "1.1/data/de-DE.jsonl").read_text()
@@ -117,8 +121,8 @@ def test_dropping_a_test_row_needs_a_retirement(corpus):
                                         reason="mistranslated", actor="test")
     third = publish()
     assert third.status == Release.Status.PUBLISHED and third.previous.version == 1
-    diff = json.loads((release_folder(third) / "diff.json").read_text())
-    assert diff["locales"]["sl-SI"]["retired"] == [{"uid": corpus["sl_test"].pk, "id": "1"}]
+    diff = json.loads((release_folder(third) / "diff/sl-SL.json").read_text())
+    assert diff["retired"] == [{"uid": corpus["sl_test"].pk, "id": "1"}]
     retirement.refresh_from_db()
     assert retirement.applied_in_id == third.pk
     assert third.manifest["retired"] == {"sl-SI": [corpus["sl_test"].pk]}

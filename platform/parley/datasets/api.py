@@ -205,11 +205,19 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """The manifest: counts per locale × partition × intent, sources, file checksums, rules."""
         return Response(manifest_for(self._published(), _visible_tags(request)))
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[OpenApiParameter("locale", str, description="that locale's added, removed, changed "
+                                                "and retired rows; without it, the counts of your locales")],
+                   responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def diff(self, request, pk=None):
-        """Added, removed, changed and retired rows per locale against the previous release."""
+        """What changed against the previous release: counts per locale, or one locale's rows."""
         release = self._published()
+        if request.query_params.get("locale"):
+            locale = locale_param(request, VIEW)
+            path = downloads.locale_file(release=release, locale=locale, kind=ReleaseFile.Kind.DIFF)
+            if path is None:
+                raise NotFound(f"Release {release} has no locale {locale.tag}.")
+            return FileResponse(path.open("rb"), content_type="application/json")
         diff = json.loads((release_folder(release) / "diff.json").read_text(encoding="utf-8"))
         tags = _visible_tags(request)
         if tags is not None:
@@ -260,7 +268,8 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if ids is not ALL_LOCALES:  # a narrowed manifest, so the archive describes what it holds
             extra["manifest.json"] = (json.dumps(manifest_for(release, _visible_tags(request)), ensure_ascii=False,
                                                  indent=1) + "\n").encode()
-            files = [f for f in files if f.kind != ReleaseFile.Kind.DIFF]
+            # diff.json counts every locale; the per-locale diffs of the reader's locales stay
+            files = [f for f in files if not (f.kind == ReleaseFile.Kind.DIFF and f.locale_id is None)]
         response = StreamingHttpResponse(downloads.targz_pieces(release=release, files=files, extra=extra),
                                          content_type="application/gzip")
         response["Content-Disposition"] = f'attachment; filename="{release.name}-v{release.version}.tar.gz"'

@@ -5,7 +5,8 @@ The folder layout is the contract between build, diff, downloads and readers (do
 <name>/v<version>/1.1/data/<file tag>.jsonl   MASSIVE rows (the distribution's layout)
                   index/<file tag>.tsv        uid, id, partition, intent, md5 of the jsonl line
                   lexicon/<file tag>.json     the locale's lexicon at build time
-                  manifest.json, diff.json
+                  diff/<file tag>.json        added, removed, changed, retired rows against the previous
+                  manifest.json, diff.json    (diff.json: the counts of every locale)
 ```
 A build writes everything under `.staging/<release id>/`, checks the regression guard against the
 previous release's indexes, and publishes by renaming the folder and committing the status in one
@@ -371,10 +372,18 @@ def _build_locked(release, actor, progress) -> Release:
                                        f"missing from this one"))
         if violations:
             raise ReleaseRefused([message for _tag, message in violations])
-        diff = {"release": f"{release.name} v{release.version}",
-                "previous": f"{previous.name} v{previous.version}" if previous else None,
-                "locales": {b.locale.tag: b.diff for b in builds}}
-        diff_digest, diff_size = _hashed_write(staging / "diff.json", [json.dumps(diff, ensure_ascii=False) + "\n"])
+        # One diff file per locale (a first release of 1M rows lists 1M added ids: a reader fetches
+        # only their locales'), and diff.json with the counts of every locale.
+        header = {"release": f"{release.name} v{release.version}",
+                  "previous": f"{previous.name} v{previous.version}" if previous else None}
+        for b in builds:
+            digest, size = _hashed_write(staging / "diff" / f"{b.file_tag}.json",
+                                         [json.dumps({**header, "locale": b.locale.tag, **b.diff},
+                                                     ensure_ascii=False) + "\n"])
+            b.files.append({"path": f"diff/{b.file_tag}.json", "kind": ReleaseFile.Kind.DIFF, "sha256": digest,
+                            "bytes": size, "rows": sum(len(v) for v in b.diff.values())})
+        summary = {**header, "locales": {b.locale.tag: {k: len(v) for k, v in b.diff.items()} for b in builds}}
+        diff_digest, diff_size = _hashed_write(staging / "diff.json", [json.dumps(summary, ensure_ascii=False) + "\n"])
         files = [dict(f, locale=b.locale.tag) for b in builds for f in b.files]
         files.append({"path": "diff.json", "kind": ReleaseFile.Kind.DIFF, "sha256": diff_digest, "bytes": diff_size,
                       "rows": 0, "locale": None})

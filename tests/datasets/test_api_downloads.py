@@ -26,6 +26,8 @@ def published():
     f.utterance(de, alarm, "wecker um [time : sieben]", status="promoted", partition="test", source="collected")
     f.utterance(ja, alarm, "[time : 五時] に 起こして", status="promoted", partition="train", source="massive",
                 external_id="9")
+    f.utterance(de, alarm, "wecker um 7 uhr [date : morgen]", status="promoted", partition="train",
+                source="feedback")  # digits outside a slot: no Alexa sample
     concept = f.concept("time", "five")
     f.lexicon_entry(concept, de, "fünf uhr", synonyms=["fünf", "17 uhr"])
     release = release_build(release=release_create(name="core", actor="test"), actor="test")
@@ -58,11 +60,11 @@ def test_list_and_manifest_are_narrowed_to_the_tokens_locales(published):
     manifest = client.get(f"/api/v1/releases/{published['release'].pk}/manifest/").json()
     assert list(manifest["locales"]) == ["de-DE"]
     assert all(f["locale"] in (None, "de-DE") for f in manifest["files"])
-    assert manifest["locales"]["de-DE"]["counts"] == {"test": {"alarm_set": 1}, "train": {"alarm_set": 2}}
+    assert manifest["locales"]["de-DE"]["counts"] == {"test": {"alarm_set": 1}, "train": {"alarm_set": 3}}
     diff = client.get(f"/api/v1/releases/{published['release'].pk}/diff/").json()
-    assert diff["locales"] == {"de-DE": {"added": 3, "removed": 0, "changed": 0, "retired": 0}}
+    assert diff["locales"] == {"de-DE": {"added": 4, "removed": 0, "changed": 0, "retired": 0}}
     de_diff = json.loads(body(client.get(f"/api/v1/releases/{published['release'].pk}/diff/?locale=de-DE")))
-    assert len(de_diff["added"]) == 3
+    assert len(de_diff["added"]) == 4
     assert client.get(f"/api/v1/releases/{published['release'].pk}/diff/?locale=ja-JP").status_code == 404
 
 
@@ -71,7 +73,7 @@ def test_massive_download_of_a_locale_is_the_release_file(published):
     response = client.get(f"/api/v1/releases/{published['release'].pk}/download/?locale=de-DE")
     assert response.status_code == 200
     rows = [json.loads(line) for line in body(response).decode().splitlines()]
-    assert [r["partition"] for r in rows] == ["train", "train", "test"]
+    assert [r["partition"] for r in rows] == ["train", "train", "test", "train"]
     assert response["Content-Disposition"] == 'attachment; filename="core-v1-de-DE.jsonl"'
 
 
@@ -91,7 +93,7 @@ def test_whole_release_tar_gz_holds_only_the_readers_locales_in_massive_layout(p
     assert names == ["1.1/data/de-DE.jsonl", "diff/de-DE.json", "index/de-DE.tsv", "lexicon/de-DE.json",
                      "manifest.json"]
     assert list(manifest["locales"]) == ["de-DE"]
-    assert len(jsonl.splitlines()) == 3
+    assert len(jsonl.splitlines()) == 4
 
 
 def test_whole_release_for_a_platform_admin_has_every_file_with_matching_checksums(published):
@@ -113,7 +115,8 @@ def test_rasa_export_parses_back_with_entities_and_synonyms(published):
     assert data["version"] == "3.1"
     intents = {block["intent"]: block["examples"] for block in data["nlu"] if "intent" in block}
     assert intents["alarm_set"].splitlines() == ["- weck mich um [fünf uhr](time)",
-                                                 "- wecker [morgen](date) um [sechs](time)"]  # train rows only
+                                                 "- wecker [morgen](date) um [sechs](time)",
+                                                 "- wecker um 7 uhr [morgen](date)"]  # train rows only
     synonyms = {block["synonym"]: block["examples"].splitlines() for block in data["nlu"] if "synonym" in block}
     assert synonyms == {"fünf uhr": ["- fünf", "- 17 uhr"]}
 
@@ -154,7 +157,7 @@ def test_alexa_interaction_model_has_the_schema_shape_and_slot_samples(published
     assert {"name": {"value": "fünf uhr", "synonyms": ["17 uhr", "fünf"]}} in time_type["values"]
     assert {"name": {"value": "sechs"}} in time_type["values"]
     assert {"AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.HelpIntent"} <= {i["name"] for i in language["intents"]}
-    assert response["X-Parley-Skipped-Samples"] == "0"
+    assert response["X-Parley-Skipped-Samples"] == "1"
 
 
 def test_a_token_without_datasets_read_is_refused(published):
@@ -186,7 +189,7 @@ def test_api_builds_a_release_and_promotes(published, django_capture_on_commit_c
         created = client.post("/api/v1/releases/", {"name": "de-only", "locales": ["de-DE"]}, format="json")
     assert created.status_code == 202
     release = client.get(f"/api/v1/releases/{created.json()['id']}/").json()
-    assert (release["status"], release["rows"], release["locales"]) == ("published", 4, ["de-DE"])
+    assert (release["status"], release["rows"], release["locales"]) == ("published", 5, ["de-DE"])
 
 
 def test_a_lead_sets_rules_floors_and_retirements_in_their_locale_only(published):

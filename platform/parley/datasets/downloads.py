@@ -147,10 +147,22 @@ def alexa_name(name: str) -> str:
     return _NOT_ALEXA_NAME.sub("_", name)
 
 
-def _alexa_sample_text(text: str) -> str:
-    # Samples may hold letters, digits, spaces, apostrophes, periods and hyphens, nothing else.
-    kept = "".join(ch if (unicodedata.category(ch)[0] in "LMN" or ch in " '.-{}_") else " " for ch in text)
-    return " ".join(kept.split())
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_]+\}")
+
+
+def _alexa_sample_text(text: str) -> str | None:
+    """The sample as Alexa takes it: letters, spaces, apostrophes, periods and hyphens around the
+    `{slot}` placeholders, other punctuation dropped; None when it has digits outside a slot
+    (Alexa wants numbers spelled out, as spoken)."""
+    parts = _PLACEHOLDER.split(text)
+    placeholders = _PLACEHOLDER.findall(text)
+    cleaned = []
+    for part in parts:
+        if any(unicodedata.category(ch) == "Nd" for ch in part):
+            return None
+        cleaned.append("".join(ch if (unicodedata.category(ch)[0] in "LM" or ch in " '.-") else " " for ch in part))
+    joined = cleaned[0] + "".join(p + c for p, c in zip(placeholders, cleaned[1:]))
+    return " ".join(joined.split())
 
 
 def alexa_interaction_model(*, jsonl: Path, lexicon: Path | None, locale_tag: str,
@@ -176,10 +188,9 @@ def alexa_interaction_model(*, jsonl: Path, lexicon: Path | None, locale_tag: st
             out.append(annotation.text[position:slot.start])
             out.append(f"{{{name}}}")
             position = slot.end
-            values[name].setdefault(slot.value.strip(), set())
         out.append(annotation.text[position:])
         sample = _alexa_sample_text("".join(out))
-        key = sample.casefold()
+        key = sample.casefold() if sample else ""
         if not sample or owner.get(key, intent) != intent:
             skipped += 1
             continue
@@ -187,6 +198,8 @@ def alexa_interaction_model(*, jsonl: Path, lexicon: Path | None, locale_tag: st
             owner[key] = intent
             samples[intent].append(sample)
         slots_of[intent].update(types)
+        for slot, name in zip(annotation.slots, types):  # values only of samples kept
+            values[name].setdefault(slot.value.strip(), set())
     for entry in _lexicon(lexicon):
         name = alexa_name(entry["slot_type"])
         values[name].setdefault(entry["value"], set()).update(entry.get("synonyms") or [])

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from parley.access.api import ApiTokenViewSet, EventViewSet, MeView, TaskRunViewSet
 from parley.checks.api import CheckListView, CheckResultViewSet
 from parley.interchange.api import ExportView, ImportBatchViewSet
+from parley.feedback.api import FeedbackClusterViewSet, FeedbackEventViewSet, ParaphraseViewSet
 from parley.locales.api import LocaleViewSet
 from parley.nlu.api import CoverageView, IntentViewSet, SlotTypeViewSet, UtteranceViewSet
 from parley.nlu.api import (CoverageTargetViewSet, IntentGuideViewSet, LexiconConceptViewSet, LexiconEntryViewSet,
@@ -26,6 +27,9 @@ router.register("slot-type-guides", SlotTypeGuideViewSet, basename="slottypeguid
 router.register("lexicon-concepts", LexiconConceptViewSet, basename="lexiconconcept")
 router.register("lexicon-entries", LexiconEntryViewSet, basename="lexiconentry")
 router.register("coverage-targets", CoverageTargetViewSet, basename="coveragetarget")
+router.register("feedback/events", FeedbackEventViewSet, basename="feedbackevent")
+router.register("feedback/clusters", FeedbackClusterViewSet, basename="feedbackcluster")
+router.register("feedback/paraphrases", ParaphraseViewSet, basename="paraphrasecandidate")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

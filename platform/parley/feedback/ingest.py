@@ -36,7 +36,7 @@ FIELD_LIMITS = {
 MAX_SLOTS = 30
 ALLOWED_FIELDS = frozenset({"idempotency_key", "locale", "text", "prediction", "signal", "kind",
                             "response_template_key", "session_hash", "timestamp"})
-_SESSION_HASH_CHARS = frozenset("0123456789abcdefABCDEF-_=+/:")
+_SESSION_HASH_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_=+/:")  # hex, base64(url)
 
 
 def max_batch() -> int:

@@ -229,3 +229,10 @@ CELERY_BEAT_SCHEDULE["feedback-escalate"] = {"task": "parley.feedback.tasks.feed
                                              "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["feedback-mine"] = {"task": "parley.feedback.tasks.paraphrase_mine_scheduled",
                                          "schedule": 86400.0}
+# Feedback's own `kind` and `partition` choices would otherwise rename nlu's enums to hashed names.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "FeedbackKindEnum": "parley.feedback.models.Kind",
+    "FeedbackLabelPartitionEnum": ["train", "test"],
+    "KindEnum": "parley.nlu.models.SlotType.Kind",
+    "PartitionEnum": "parley.nlu.models.Utterance.Partition",
+})

@@ -135,7 +135,7 @@ def feedback_ingest(*items, may_write=lambda _id: True, cluster: bool = True) ->
     """Store events through the ingestion service (as the API does) and cluster them at once."""
     from parley.feedback.services import events_cluster, events_ingest
 
-    report = events_ingest(items=list(items), actor="test", may_write=may_write)
+    report = events_ingest(items=list(items), may_write=may_write)
     if cluster:
         events_cluster()
     return report

@@ -3,7 +3,7 @@ import pytest
 from rest_framework.test import APIClient
 
 import factories as f
-from parley.feedback.models import FeedbackCluster, ParaphraseCandidate
+from parley.feedback.models import ParaphraseCandidate
 from parley.nlu.models import Utterance
 
 pytestmark = pytest.mark.django_db

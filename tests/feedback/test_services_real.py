@@ -44,7 +44,7 @@ def test_concurrent_replays_store_each_key_once(transactional_db):
     assert connection.vendor == "postgresql"
     f.locale("de-DE")
     items = [f.feedback_item(f"race-{i}", text=f"satz {i % 7}") for i in range(300)]
-    outcomes = _threads(lambda: services.events_ingest(items=items, actor="test", may_write=lambda _id: True))
+    outcomes = _threads(lambda: services.events_ingest(items=items, may_write=lambda _id: True))
     assert sum(o["created"] for o in outcomes) == 300
     assert sum(o["duplicates"] for o in outcomes) == 300
     assert FeedbackEvent.objects.count() == 300
@@ -59,7 +59,7 @@ def test_concurrent_drains_cluster_every_event_once(transactional_db, monkeypatc
     texts = [hashlib.md5(str(g).encode()).hexdigest()[:16] for g in range(40)]  # 40 texts, none alike
     for start in (0, 600):
         services.events_ingest(items=[f.feedback_item(f"d-{i}", text=texts[i % 40])
-                                      for i in range(start, start + 600)], actor="test", may_write=lambda _id: True)
+                                      for i in range(start, start + 600)], may_write=lambda _id: True)
     assert FeedbackEvent.objects.filter(cluster__isnull=True).count() == 1200
     _threads(lambda: services.events_cluster(chunk_size=100), n=3)
     services.events_cluster()  # whatever a drain that found the lock taken left behind
@@ -107,7 +107,7 @@ def test_worker_clusters_after_ingest_and_runs_mining(celery_worker_process):
                   f.feedback_item(f"ws{n}", session=session, text="weck mich um sieben", signal="success",
                                   intent="alarm_set", slots=[{"type": "time", "value": "sieben"}],
                                   timestamp=(t0 + timedelta(seconds=5)).isoformat())]
-    services.events_ingest(items=items, actor="test", may_write=lambda _id: True)  # commits: sends the drain
+    services.events_ingest(items=items, may_write=lambda _id: True)  # commits: sends the drain
     assert _wait(lambda: not FeedbackEvent.objects.filter(cluster__isnull=True).exclude(signal="success").exists()), \
         log_path.read_text()[-2000:]
     assert FeedbackCluster.objects.get().event_count == 3

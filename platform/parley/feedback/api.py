@@ -95,7 +95,7 @@ class FeedbackEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         wait = rate_take(key=rate_key(request), amount=len(events))
         if wait is not None:
             raise Throttled(wait=wait, detail=f"This token's feedback rate limit is reached; retry in {wait} s.")
-        report = services.events_ingest(items=events, actor=request.user, submitted_by=request.user,
+        report = services.events_ingest(items=events, submitted_by=request.user,
                                         may_write=lambda locale_id: actor.can(PERM_ADD_EVENT, locale_id=locale_id))
         return Response(report, status=status.HTTP_200_OK)
 

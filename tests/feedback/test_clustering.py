@@ -78,3 +78,29 @@ def test_minhash_is_stable_and_estimates_jaccard():
     assert clustering.minhash(a) == clustering.minhash(a)
     assert abs(clustering.similarity(clustering.minhash(a), clustering.minhash(b)) - clustering.jaccard(a, b)) < 0.2
     assert clustering.similarity(clustering.minhash(a), clustering.minhash("what's the weather")) < 0.3
+
+
+def test_near_duplicates_in_one_chunk_join_the_cluster_the_first_opened(team):
+    f.feedback_ingest(f.feedback_item("a", text="stell einen wecker für sieben uhr morgens"),
+                      f.feedback_item("b", text="stell einen wecker fur sieben uhr morgen"),
+                      f.feedback_item("c", text="stell einen wecker für sieben uhr morgens"))
+    cluster = FeedbackCluster.objects.get()
+    assert (cluster.event_count, cluster.representative_text) == (3, "stell einen wecker für sieben uhr morgens")
+    assert cluster.bands.count() == clustering.BANDS
+
+
+def test_the_same_text_in_two_locales_finds_each_locale_its_own_cluster_again(team):
+    f.feedback_ingest(f.feedback_item("de1", text="hallo"), f.feedback_item("ja1", text="hallo", locale="ja-JP"))
+    f.feedback_ingest(f.feedback_item("de2", text="hallo"), f.feedback_item("ja2", text="hallo", locale="ja-JP"))
+    assert sorted(FeedbackCluster.objects.values_list("locale__tag", "event_count")) == [("de-DE", 2), ("ja-JP", 2)]
+
+
+def test_a_chunked_drain_gives_the_same_clusters(team):
+    items = [f.feedback_item(f"k{i}", text=t) for i, t in enumerate(
+        ["weck mich um sieben", "weck mich um sieben bitte", "wie wird das wetter", "weck mich um sieben",
+         "wie wird das wetter morgen", "spiel musik"] * 3)]
+    f.feedback_ingest(*items, cluster=False)
+    assert events_cluster(chunk_size=4) == 18
+    counts = dict(FeedbackCluster.objects.values_list("normalized", "event_count"))
+    assert sum(counts.values()) == 18
+    assert counts["spiel musik"] == 3

@@ -41,8 +41,9 @@ def minhash(normalized: str) -> list[int]:
 
 
 def bands(signature: list[int]) -> list[tuple[int, int]]:
-    """(band number, band hash) pairs; the hash of a tuple of ints is the same in every process."""
-    return [(band, hash(tuple(signature[band * ROWS:(band + 1) * ROWS]))) for band in range(BANDS)]
+    """(band number, band hash) pairs. The band number is part of the hash, so one lookup by hash
+    finds any band; the hash of a tuple of ints is the same in every process (no hash seed)."""
+    return [(band, hash((band, *signature[band * ROWS:(band + 1) * ROWS]))) for band in range(BANDS)]
 
 
 def similarity(left: list[int], right: list[int]) -> float:

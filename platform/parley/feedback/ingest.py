@@ -36,6 +36,8 @@ FIELD_LIMITS = {
 MAX_SLOTS = 30
 ALLOWED_FIELDS = frozenset({"idempotency_key", "locale", "text", "prediction", "signal", "kind",
                             "response_template_key", "session_hash", "timestamp"})
+_SIGNALS = frozenset(Signal.values)  # TextChoices.values builds a new list on every access
+_KINDS = frozenset(Kind.values)
 _SESSION_HASH_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_=+/:")  # hex, base64(url)
 
 
@@ -198,10 +200,10 @@ def event_clean(item, *, locales: LocaleCache, may_write: Callable[[int], bool],
         errors.setdefault("session_hash", []).append(
             "must be a hash of the session id (at least 16 hex/base64 characters), never the id itself")
     signal = item.get("signal")
-    if signal not in Signal.values:
+    if signal not in _SIGNALS:
         errors["signal"] = [f"{signal!r} is not one of {', '.join(Signal.values)}"]
     kind = item.get("kind")
-    if kind is not None and kind not in Kind.values:
+    if kind is not None and kind not in _KINDS:
         errors["kind"] = [f"{kind!r} is not one of {', '.join(Kind.values)}"]
     intent, slots, confidence, masked = _prediction(item, errors)
     occurred_at = _timestamp(item, errors)
@@ -221,7 +223,9 @@ def event_clean(item, *, locales: LocaleCache, may_write: Callable[[int], bool],
         kind=kind or kind_default(signal=signal, template_key=template_key, predicted_intent=intent),
         response_template_key=template_key, session_hash=session_hash, occurred_at=occurred_at,
         masking=masking_record(masked))
-    findings = registry.evaluate(event, applies_to="feedback", locale=locale.tag, context=context.for_next_object())
+    own = context.for_next_object()
+    checks = context.shared_once("feedback.checks", lambda: registry.for_kind("feedback"))
+    findings = [finding for check in checks for finding in check.run(event, locale=locale.tag, context=own)]
     for finding in findings:
         if finding.is_error:
             errors.setdefault(finding.field or "non_field_errors", []).append(finding.message)

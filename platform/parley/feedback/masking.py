@@ -16,6 +16,7 @@ EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGITS_WITH_SEPARATORS = re.compile(r"(?<![\w+])\+?\(?\d(?:[ .\-()]{0,2}\d)+\)?(?!\w)")
 _DATE_SHAPE = re.compile(r"^\d{4}[-.]\d{1,2}[-.]\d{1,2}$|^\d{1,2}[-.]\d{1,2}[-.]\d{2,4}$")
 
+_HAS_DIGIT = re.compile(r"\d")
 PLACEHOLDERS = {"email": "<email>", "card": "<card>", "phone": "<phone>"}
 
 
@@ -47,7 +48,7 @@ def mask_pii(text: str) -> tuple[str, Counter]:
         text, n = EMAIL.subn(PLACEHOLDERS["email"], text)
         if n:
             found["email"] += n
-    if not any(c.isdigit() for c in text):
+    if not _HAS_DIGIT.search(text):
         return text, found
 
     def number(match: re.Match) -> str:

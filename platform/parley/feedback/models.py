@@ -158,7 +158,7 @@ class ClusterBand(models.Model):
     band_hash = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["locale", "kind", "band", "band_hash"], name="fb_band_lookup_idx")]
+        indexes = [models.Index(fields=["locale", "kind", "band_hash"], name="fb_band_lookup_idx")]
 
 
 class FeedbackSla(models.Model):

@@ -95,3 +95,14 @@ def test_leads_set_their_locale_sla(team, who, allowed):
     assert FeedbackSla.objects.filter(locale=team["de"], hours=12).exists() == allowed
     client.post("/admin/feedback/feedbacksla/add/", {"locale": team["ja"].pk, "hours": 12})
     assert not FeedbackSla.objects.filter(locale=team["ja"]).exists()
+
+
+def test_changelist_shows_the_open_queues_of_the_users_locales(team, cluster_of):
+    cluster_of("a"), cluster_of("b", kind="wrong_slot"), cluster_of("c", locale="ja-JP")
+    services.cluster_close(cluster=cluster_of("d"), resolution="wont_fix", actor="test")
+    page = login(team["ling"]).get("/admin/feedback/feedbackcluster/").content.decode()
+    table = page[page.index('id="feedback-queues"'):page.index("</table>", page.index('id="feedback-queues"'))]
+    assert "de-DE" in table and "ja-JP" not in table
+    assert "wrong intent" in table and "wrong slot" in table
+    rows = table.split("<tr>")[2:]
+    assert len(rows) == 2 and all(">1</a>" in r for r in rows)  # one new cluster each; the closed one is gone

@@ -157,6 +157,19 @@ class FeedbackClusterAdmin(ServiceRefusalsAsMessages, LocaleScopedAdmin):
             return self.fieldsets[:3]
         return self.fieldsets
 
+    def changelist_view(self, request, extra_context=None):
+        from django.db.models import Count, Q
+
+        from .models import Kind
+
+        open_clusters = self.get_queryset(request).exclude(status=FeedbackCluster.Status.RESOLVED)
+        queues = list(open_clusters.values("locale_id", "locale__tag", "kind").annotate(
+            open=Count("id"), new=Count("id", filter=Q(status=FeedbackCluster.Status.NEW)),
+            escalated=Count("id", filter=Q(escalated_at__isnull=False))).order_by("locale__tag", "kind"))
+        for queue in queues:
+            queue["kind_label"] = Kind(queue["kind"]).label
+        return super().changelist_view(request, {**(extra_context or {}), "queues": queues})
+
     def _may_act(self, request, obj) -> bool:
         return any(can(request.user, perm, obj) for perm in (services.PERM_TRIAGE, services.PERM_RESOLVE,
                                                                services.PERM_ASSIGN))

@@ -486,6 +486,17 @@ def paraphrases_mine(*, window_seconds: int, min_support: int, actor="task:feedb
     total = FeedbackEvent.objects.count()
     read = 0
 
+    normalized_of: dict[tuple[str, int], str] = {}  # feedback repeats itself: normalize each text once
+
+    def normalized(text: str, locale_id: int) -> str:
+        key = (text, locale_id)
+        value = normalized_of.get(key)
+        if value is None:
+            if len(normalized_of) > 200_000:
+                normalized_of.clear()
+            value = normalized_of[key] = normalize_text(text, language=languages.get(locale_id, ""))
+        return value
+
     def turns():
         nonlocal read
         rows = (FeedbackEvent.objects.order_by("session_hash", "occurred_at", "id")
@@ -496,7 +507,7 @@ def paraphrases_mine(*, window_seconds: int, min_support: int, actor="task:feedb
             if report is not None and read % 50000 == 0:
                 report(read, total)
             yield mining.Turn(session=session, occurred_at=occurred_at, locale_id=locale_id, text=text,
-                              normalized=normalize_text(text, language=languages.get(locale_id, "")), signal=signal,
+                              normalized=normalized(text, locale_id), signal=signal,
                               intent=intent, slots=tuple((s["type"], s["value"]) for s in slots or ()))
 
     pairs, failed_sessions = mining.pairs_aggregate(turns(), window=timedelta(seconds=window_seconds))

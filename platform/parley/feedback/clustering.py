@@ -35,9 +35,24 @@ def shingles(normalized: str, size: int = 3) -> set[str]:
     return {padded[i:i + size] for i in range(len(padded) - size + 1)}
 
 
+_SHINGLE_CACHE_SIZE = 50_000  # a language has a few ten thousand 3-grams; ~2 KB each
+_permuted: dict[str, tuple[int, ...]] = {}
+
+
+def _permuted_values(shingle: str) -> tuple[int, ...]:
+    """The shingle under every hash function, computed once per shingle: texts share most of their
+    3-grams, so a text's signature is then a C-level min over rows already computed."""
+    values = _permuted.get(shingle)
+    if values is None:
+        if len(_permuted) >= _SHINGLE_CACHE_SIZE:
+            _permuted.clear()
+        x = zlib.crc32(shingle.encode())
+        values = _permuted[shingle] = tuple(((a * x + b) % _PRIME) & _MAX for a, b in _PERMUTATIONS)
+    return values
+
+
 def minhash(normalized: str) -> list[int]:
-    hashed = [zlib.crc32(s.encode()) for s in shingles(normalized)]
-    return [min((a * x + b) % _PRIME for x in hashed) & _MAX for a, b in _PERMUTATIONS]
+    return list(map(min, zip(*[_permuted_values(s) for s in shingles(normalized)])))
 
 
 def bands(signature: list[int]) -> list[tuple[int, int]]:

@@ -183,11 +183,35 @@ def _chunk_cluster(rows: list[dict], *, languages: dict, now: datetime, cursor) 
             continue
         _absorb(stored[ref], members, now=now)
         touched.append(stored[ref])
-    if touched:
-        FeedbackCluster.objects.bulk_update(touched, _STATS, batch_size=500)
+    _clusters_update_figures(cursor, touched)
     assignments = [(m["id"], cluster_of_ref[ref] if isinstance(ref, tuple) else ref)
                    for ref, members in members_of.items() for m in members]
     _events_assign(cursor, assignments)
+
+
+def _clusters_update_figures(cursor, clusters: list[FeedbackCluster]) -> None:
+    """Write the touched clusters' figures: one UPDATE … FROM (VALUES …) per 500 on PostgreSQL
+    (Django's bulk_update builds a CASE per field and row, which cost more than the clustering)."""
+    if not clusters:
+        return
+    if connection.vendor != "postgresql":
+        FeedbackCluster.objects.bulk_update(clusters, _STATS, batch_size=500)
+        return
+    table = FeedbackCluster._meta.db_table
+    row = ("(%s::bigint, %s::integer, %s::timestamptz, %s::timestamptz, %s::double precision, "
+           "%s::double precision, %s::jsonb, %s::jsonb, %s::jsonb, %s::timestamptz)")
+    for part in _chunks(clusters):
+        params = []
+        for c in part:
+            params += [c.pk, c.event_count, c.first_seen, c.last_seen, c.severity, c.priority,
+                       json.dumps(c.examples, ensure_ascii=False), json.dumps(c.predicted_intents, ensure_ascii=False),
+                       json.dumps(c.template_keys, ensure_ascii=False), c.updated_at]
+        cursor.execute(
+            f"UPDATE {table} AS c SET event_count = v.event_count, first_seen = v.first_seen, last_seen = v.last_seen, "
+            f"severity = v.severity, priority = v.priority, examples = v.examples, "
+            f"predicted_intents = v.predicted_intents, template_keys = v.template_keys, updated_at = v.updated_at "
+            f"FROM (VALUES {', '.join([row] * len(part))}) AS v(id, event_count, first_seen, last_seen, severity, "
+            f"priority, examples, predicted_intents, template_keys, updated_at) WHERE c.id = v.id", params)
 
 
 def _events_assign(cursor, assignments: list[tuple[int, int]]) -> None:

@@ -77,17 +77,41 @@ class CleanEvent:
 
 
 class LocaleCache:
-    """Locale lookups for one batch: each tag or alias resolved once."""
+    """Locale lookups for one batch: each tag or alias resolved once. Resolving costs ~10 ms (tag
+    canonicalization), so the process also remembers tag → (id, canonical tag) for a minute and
+    only re-reads the row by id (a pipeline sends the same few tags in every batch; a re-pointed
+    alias takes effect within a minute)."""
+
+    TTL_SECONDS = 60
+    _process: dict[str, tuple[float, int, str]] = {}
 
     def __init__(self):
         self._found: dict[str, object] = {}
 
+    def _remembered(self, tag: str):
+        import time
+
+        from parley.locales.models import Locale
+
+        cached = self._process.get(tag)
+        if cached is None or time.monotonic() - cached[0] >= self.TTL_SECONDS:
+            return None
+        locale = Locale.objects.filter(pk=cached[1]).first()
+        return locale if locale is not None and locale.tag == cached[2] else None
+
     def get(self, tag: str):
         if tag not in self._found:
-            try:
-                self._found[tag] = locale_resolve(tag)
-            except UnknownLocale:
-                self._found[tag] = None
+            import time
+
+            locale = self._remembered(tag)
+            if locale is None:
+                try:
+                    locale = locale_resolve(tag)
+                except UnknownLocale:
+                    locale = None
+                if locale is not None:
+                    self._process[tag] = (time.monotonic(), locale.pk, locale.tag)
+            self._found[tag] = locale
         return self._found[tag]
 
 

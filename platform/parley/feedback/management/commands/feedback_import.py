@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from parley.feedback.models import FeedbackEvent, Signal
 from parley.feedback.services import events_cluster, events_import_lines
 
 ACTOR = "command:feedback_import"
@@ -32,10 +33,12 @@ class Command(BaseCommand):
             report = events_import_lines(lines=_lines(handle, decode_rejects), actor=ACTOR)
         report["rejected"] += len(decode_rejects)
         rejects = sorted(report["rejects"] + decode_rejects)
-        clustered = 0 if options["no_cluster"] else events_cluster()
+        if not options["no_cluster"]:
+            events_cluster()  # what the workers (or, without Redis, the in-process drain) have not reached yet
+        waiting = FeedbackEvent.objects.filter(cluster__isnull=True).exclude(signal=Signal.SUCCESS).count()
         self.stdout.write(f"read {report['read'] + len(decode_rejects)} line(s): created {report['created']}, "
                           f"already present {report['duplicates']}, rejected {report['rejected']}; "
-                          f"clustered {clustered}")
+                          f"events waiting to be clustered: {waiting}")
         for number, reason in rejects:
             self.stdout.write(f"  line {number}: {reason}")
         if rejects:

@@ -7,6 +7,7 @@ same question; interfaces only translate the refusal.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from .drain import ESCALATION_BONUS, SIGNAL_SEVERITY, events_cluster, priority_o
 from .ingest import CleanEvent, LocaleCache, event_clean, max_batch
 from .models import FeedbackCluster, FeedbackEvent, FeedbackSla, ParaphraseCandidate
 
+logger = logging.getLogger(__name__)
 C = FeedbackCluster.Status
 R = FeedbackCluster.Resolution
 
@@ -144,9 +146,17 @@ def events_ingest(*, items: list, may_write, submitted_by=None) -> dict:
 
 
 def _cluster_soon() -> None:
+    """Ask a worker to cluster what was just stored. The events are committed already: if the
+    broker is unreachable, say so in the log and answer the pipeline anyway; the beat task's drain
+    (every 10 minutes) clusters whatever a lost message left."""
+    from kombu.exceptions import OperationalError
+
     from .tasks import feedback_cluster_pending
 
-    feedback_cluster_pending.delay()
+    try:
+        feedback_cluster_pending.delay()
+    except (OperationalError, ConnectionError) as exc:
+        logger.warning("feedback: could not queue the clustering drain (%s); beat will drain later", exc)
 
 
 # --- Clustering: see drain.py (events_cluster, priority_of) ------------------------------------

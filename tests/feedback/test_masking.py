@@ -38,3 +38,31 @@ def test_record_is_types_and_counts_in_a_fixed_order():
     assert masking_record(counts) == [{"type": "email", "count": 2}, {"type": "card", "count": 1},
                                       {"type": "phone", "count": 1}]
     assert masking_record(mask_pii("nichts")[1]) == []
+
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+
+def _with_luhn_digit(body: str) -> str:
+    for check in "0123456789":
+        if luhn_valid(body + check):
+            return body + check
+    raise AssertionError("unreachable: one check digit always works")
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(body=st.text("0123456789", min_size=15, max_size=15), sep=st.sampled_from(["", " ", "-"]),
+       before=st.sampled_from(["pay with ", "karte ", ""]), after=st.sampled_from(["", " please", ", danke"]))
+def test_any_card_number_is_masked_whatever_its_grouping(body, sep, before, after):
+    number = _with_luhn_digit(body)
+    grouped = sep.join(number[i:i + 4] for i in range(0, 16, 4))
+    masked, counts = mask_pii(before + grouped + after)
+    assert masked == before + "<card>" + after
+    assert counts == {"card": 1}
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Nd",)), max_size=80))
+def test_text_without_digits_or_at_signs_is_left_alone(text):
+    if "@" not in text:
+        assert mask_pii(text) == (text, {})

@@ -67,3 +67,13 @@ def test_beat_task_is_scheduled_and_runs(clusters, settings):
     result = feedback_sla_escalate.apply().get()  # the real clock, which is past T0 + 1 h
     assert (result["escalated"], result["refreshed"]) == (2, 2)
     assert FeedbackCluster.objects.filter(escalated_at__isnull=False).count() == 2
+
+
+def test_a_reopened_escalated_cluster_sorts_first_again(team, clusters, settings):
+    settings.PARLEY_FEEDBACK_SLA_HOURS = 1
+    services.clusters_escalate(now=T0 + timedelta(hours=2))
+    closed = services.cluster_close(cluster=clusters["de"], resolution="wont_fix", actor=team["ling"])
+    assert closed.priority < services.ESCALATION_BONUS
+    reopened = services.cluster_reopen(cluster=closed, actor=team["lead"])
+    assert reopened.priority > services.ESCALATION_BONUS
+    assert services.clusters_escalate(now=T0 + timedelta(hours=3)) == 0

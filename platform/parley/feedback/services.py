@@ -395,8 +395,8 @@ def sla_set(*, locale, hours: int, actor) -> FeedbackSla:
 def clusters_escalate(*, now: datetime | None = None) -> int:
     """Escalate open clusters first seen longer ago than their locale's SLA; refresh priorities.
 
-    Idempotent: an escalated cluster is not escalated again (until reopened after resolving).
-    `now` is a parameter so tests (and backfills) can run it at a chosen time.
+    Idempotent: a cluster is escalated once and stays escalated (a reopened cluster keeps the
+    mark, so it sorts first again at once). `now` is a parameter so tests can freeze the clock.
     """
     now = now or timezone.now()
     by_locale, default = sla_hours_by_locale()

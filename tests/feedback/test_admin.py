@@ -95,6 +95,23 @@ def test_leads_set_their_locale_sla(team, who, allowed):
     assert FeedbackSla.objects.filter(locale=team["de"], hours=12).exists() == allowed
     client.post("/admin/feedback/feedbacksla/add/", {"locale": team["ja"].pk, "hours": 12})
     assert not FeedbackSla.objects.filter(locale=team["ja"]).exists()
+    # The empty locale is the default for every locale: not for a lead of one.
+    refused = client.post("/admin/feedback/feedbacksla/add/", {"locale": "", "hours": 1})
+    assert not FeedbackSla.objects.filter(locale__isnull=True).exists()
+    if allowed:
+        assert "platform admins" in refused.content.decode()
+
+
+def test_platform_admins_set_the_default_sla_and_a_row_keeps_its_locale(team):
+    client = login(team["admin"])
+    client.post("/admin/feedback/feedbacksla/add/", {"locale": "", "hours": 48})
+    default = FeedbackSla.objects.get(locale__isnull=True)
+    assert default.hours == 48
+    client.post("/admin/feedback/feedbacksla/add/", {"locale": team["de"].pk, "hours": 8})
+    row = FeedbackSla.objects.get(locale=team["de"])
+    client.post(f"/admin/feedback/feedbacksla/{row.pk}/change/", {"locale": team["ja"].pk, "hours": 6})
+    assert FeedbackSla.objects.get(pk=row.pk).hours == 6
+    assert set(FeedbackSla.objects.values_list("locale__tag", flat=True)) == {None, "de-DE"}
 
 
 def test_changelist_shows_the_open_queues_of_the_users_locales(team, cluster_of):

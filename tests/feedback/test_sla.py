@@ -77,3 +77,14 @@ def test_a_reopened_escalated_cluster_sorts_first_again(team, clusters, settings
     reopened = services.cluster_reopen(cluster=closed, actor=team["lead"])
     assert reopened.priority > services.ESCALATION_BONUS
     assert services.clusters_escalate(now=T0 + timedelta(hours=3)) == 0
+
+
+def test_who_may_set_an_sla(team):
+    from django.core.exceptions import PermissionDenied
+
+    services.sla_set(locale=team["de"], hours=5, actor=team["lead"])
+    for who, locale in (("ling", team["de"]), ("lead", team["ja"]), ("lead", None)):
+        with pytest.raises(PermissionDenied):
+            services.sla_set(locale=locale, hours=5, actor=team[who])
+    services.sla_set(locale=None, hours=10, actor=team["admin"])
+    assert services.sla_hours_by_locale() == ({team["de"].pk: 5}, 10)

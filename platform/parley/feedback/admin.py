@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from parley.access.admin_scoping import LocaleScopedAdmin
-from parley.access.scoping import can, scope_queryset
+from parley.access.scoping import ALL_LOCALES, can, locales_for, scope_queryset
 from parley.checks.admin import findings_display
 
 from . import services
@@ -346,12 +346,37 @@ class ParaphraseCandidateAdmin(ServiceRefusalsAsMessages, LocaleScopedAdmin):
               lambda c: services.paraphrase_reject(candidate=c, actor=request.user))
 
 
+class FeedbackSlaForm(forms.ModelForm):
+    class Meta:
+        model = FeedbackSla
+        fields = ["locale", "hours"]
+
+    def clean_locale(self):
+        locale = self.cleaned_data.get("locale")
+        if self.instance.pk:
+            return self.instance.locale  # a row's locale never moves; add another row instead
+        if locale is None and locales_for(self.user, "feedback.add_feedbacksla") is not ALL_LOCALES:
+            # The empty locale is the default for every locale: only who may act everywhere sets it.
+            raise forms.ValidationError(_("Choose one of your locales (the default for every locale is set by "
+                                          "platform admins)."))
+        return locale
+
+
 @admin.register(FeedbackSla)
 class FeedbackSlaAdmin(LocaleScopedAdmin):
+    form = FeedbackSlaForm
     list_display = ["__str__", "hours"]
     fields = ["locale", "hours"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["locale"] if obj is not None else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
     def save_model(self, request, obj, form, change):
-        sla = services.sla_set(locale=form.cleaned_data.get("locale"), hours=form.cleaned_data["hours"],
-                               actor=request.user)
+        locale = obj.locale if change else form.cleaned_data.get("locale")
+        sla = services.sla_set(locale=locale, hours=form.cleaned_data["hours"], actor=request.user)
         obj.pk = sla.pk

@@ -385,6 +385,15 @@ def sla_hours_by_locale() -> tuple[dict[int, int], int]:
 
 @transaction.atomic
 def sla_set(*, locale, hours: int, actor) -> FeedbackSla:
+    """A locale's SLA (leads of the locale), or the default for every locale (locale None: only
+    who holds the permission everywhere, i.e. platform admins)."""
+    from parley.access.scoping import ALL_LOCALES, can, locales_for
+
+    if not isinstance(actor, str):
+        allowed = (locales_for(_user(actor), "feedback.add_feedbacksla") is ALL_LOCALES if locale is None
+                   else can(_user(actor), "feedback.add_feedbacksla", locale_id=locale.pk))
+        if not allowed:
+            raise PermissionDenied("You may not set this SLA.")
     if not isinstance(hours, int) or hours < 1:
         raise ValidationError({"hours": ["a whole number of hours, at least 1"]})
     sla, _ = FeedbackSla.objects.update_or_create(locale=locale, defaults={"hours": hours})

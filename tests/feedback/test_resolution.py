@@ -79,3 +79,16 @@ def test_mark_duplicate_points_at_the_root_and_stays_in_the_locale(team, cluster
         services.cluster_mark_duplicate(cluster=root, of=root, actor=team["ling"])
     with pytest.raises(PermissionDenied):
         services.cluster_mark_duplicate(cluster=other, of=other, actor=team["ling"])
+
+
+def test_label_refuses_masking_placeholders(team, cluster_of):
+    cluster = cluster_of("schick das an anna@example.org")
+    assert cluster.representative_text == "schick das an <email>"
+    cluster = services.cluster_triage(cluster=cluster, actor=team["ling"])
+    cluster = services.cluster_review_start(cluster=cluster, actor=team["ling"])
+    with pytest.raises(ValidationError, match="replace the masked <email>"):
+        services.cluster_label(cluster=cluster, intent_name="alarm_set", annotated="schick das an <email>",
+                               partition="train", actor=team["ling"])
+    services.cluster_label(cluster=cluster, intent_name="alarm_set", annotated="schick das an max@beispiel.de",
+                           partition="train", actor=team["ling"])
+    assert Utterance.objects.get().text == "schick das an max@beispiel.de"

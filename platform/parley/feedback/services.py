@@ -319,6 +319,17 @@ def cluster_reopen(*, cluster: FeedbackCluster, actor, note: str = "") -> Feedba
 LABEL_PARTITIONS = ("train", "test")
 
 
+def _placeholders_refused(annotated: str) -> None:
+    """Training data must not learn the masking placeholders as words or slot values."""
+    from .masking import PLACEHOLDERS
+
+    found = [p for p in PLACEHOLDERS.values() if p in annotated]
+    if found:
+        raise ValidationError({"annotated": [
+            f"replace the masked {', '.join(found)} with a realistic made-up value (position "
+            f"{annotated.index(found[0])})"]})
+
+
 @transaction.atomic
 def cluster_label(*, cluster: FeedbackCluster, intent_name: str, annotated: str, partition: str, actor,
                   note: str = "") -> FeedbackCluster:
@@ -335,6 +346,7 @@ def cluster_label(*, cluster: FeedbackCluster, intent_name: str, annotated: str,
         raise ValidationError({"intent": [f"{intent_name!r} is not a registered intent"]})
     if cluster.status != C.IN_REVIEW:
         raise ValidationError({"status": [f"a {cluster.status} cluster is labeled during review (in_review)"]})
+    _placeholders_refused(annotated)
     utterance = utterance_create(
         locale=cluster.locale, intent=intent, annotated=annotated, source=Utterance.Source.FEEDBACK,
         status=Utterance.Status.SUBMITTED, partition=partition, actor=_user(actor),
@@ -602,6 +614,7 @@ def paraphrase_accept(*, candidate, actor, annotated: str | None = None):
     intent = Intent.objects.filter(name=locked.intent_name).first()
     if intent is None:
         raise ValidationError({"intent": [f"{locked.intent_name!r} is not a registered intent; register it or reject"]})
+    _placeholders_refused(annotated or locked.annotated)
     user = _user(actor)
     utterance = utterance_create(
         locale=locked.locale, intent=intent, annotated=annotated or locked.annotated, source=Utterance.Source.MINED,

@@ -225,3 +225,26 @@ def test_admin_reopen_is_for_leads(world, role, reopened):
 def test_admin_is_closed_to_roles_without_admin_access(world, role):
     response = admin_client(world, role).get("/admin/feedback/feedbackcluster/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("role", ["locale_lead", "linguist"])
+def test_admin_change_page_of_an_out_of_scope_cluster_cannot_be_posted_to(world, role):
+    cluster = world["clusters"][OUT]
+    response = admin_client(world, role).post(f"/admin/feedback/feedbackcluster/{cluster.pk}/change/", {
+        "step": "close_not_a_bug", "note": "from outside", "partition": "train"})
+    assert response.status_code == 302 and f"/{cluster.pk}/" not in response["Location"]
+    assert FeedbackCluster.objects.get(pk=cluster.pk).status == "new"
+    page = admin_client(world, role).post(f"/admin/feedback/paraphrasecandidate/{world['candidates'][OUT].pk}/change/",
+                                          {"decision": "accept", "corrected": "", "reason": ""})
+    assert page.status_code == 302
+    assert ParaphraseCandidate.objects.get(pk=world["candidates"][OUT].pk).status == "pending"
+
+
+def test_admin_annotator_of_the_locale_cannot_act_even_by_post(world):
+    # Annotators have no admin: a forged POST is sent to the login page and changes nothing.
+    client = Client()
+    client.force_login(world["actors"]["annotator"])
+    cluster = world["clusters"][IN]
+    response = client.post("/admin/feedback/feedbackcluster/", {"action": "triage", "_selected_action": [cluster.pk]})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert FeedbackCluster.objects.get(pk=cluster.pk).status == "new"

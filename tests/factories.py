@@ -116,3 +116,26 @@ def lexicon_entry(concept_obj, loc: Locale, value: str, synonyms=()):
     from parley.nlu.services import lexicon_entry_create
 
     return lexicon_entry_create(concept=concept_obj, locale=loc, value=value, synonyms=list(synonyms), actor="test")
+
+
+# --- Feedback (issue 8) ---
+
+def feedback_item(key: str, *, locale: str = "de-DE", text: str = "weck mich um sieben", signal: str = "user_rephrase",
+                  session: str = "a" * 32, timestamp: str = "2026-12-01T10:00:00Z", intent: str = "alarm_query",
+                  slots=(), confidence: float | None = 0.4, **fields) -> dict:
+    """One event as a pipeline sends it to POST /api/v1/feedback/events."""
+    item = {"idempotency_key": key, "locale": locale, "text": text, "signal": signal, "session_hash": session,
+            "timestamp": timestamp,
+            "prediction": {"intent": intent, "slots": [dict(s) for s in slots], "confidence": confidence}}
+    item.update(fields)
+    return item
+
+
+def feedback_ingest(*items, may_write=lambda _id: True, cluster: bool = True) -> dict:
+    """Store events through the ingestion service (as the API does) and cluster them at once."""
+    from parley.feedback.services import events_cluster, events_ingest
+
+    report = events_ingest(items=list(items), may_write=may_write)
+    if cluster:
+        events_cluster()
+    return report

@@ -21,6 +21,15 @@ _READ_GUIDES_AND_LEXICON = ["nlu.view_intentguide", "nlu.view_slottypeguide", "n
                             "nlu.view_lexiconconcept", "nlu.view_coveragetarget"]
 _READ_RELEASES = ["datasets.view_release", "datasets.view_releasefile"]
 
+# Feedback (issue 8): linguists triage, review and resolve clusters in their locales and review
+# mined paraphrases; leads also assign, reopen and set the locale's SLA; pipelines push events.
+_FEEDBACK_WORK = ["feedback.view_feedbackcluster", "feedback.view_feedbackevent", "feedback.triage_feedbackcluster",
+                  "feedback.resolve_feedbackcluster", "feedback.view_paraphrasecandidate",
+                  "feedback.review_paraphrasecandidate", "feedback.view_feedbacksla"]
+_FEEDBACK_LEAD = _FEEDBACK_WORK + ["feedback.assign_feedbackcluster", "feedback.add_feedbacksla",
+                                   "feedback.change_feedbacksla"]
+_FEEDBACK_PIPELINE = ["feedback.add_feedbackevent"]
+
 ROLE_DEFAULTS = {
     PLATFORM_ADMIN: {
         "name": "Platform admin",
@@ -39,7 +48,8 @@ ROLE_DEFAULTS = {
         + _READ_RELEASES + ["datasets.promote_utterances", "datasets.view_testretirement", "datasets.add_testretirement",
                             "datasets.add_release", "datasets.view_promotionrefusal"]
         + [f"datasets.{action}_{model}" for model in ("promotionrule", "testfloor")
-           for action in ("view", "add", "change", "delete")],
+           for action in ("view", "add", "change", "delete")]
+        + _FEEDBACK_LEAD,
     },
     LINGUIST: {
         "name": "Linguist",
@@ -48,7 +58,8 @@ ROLE_DEFAULTS = {
                                                         "nlu.change_utterance", "checks.view_checkresult"]
         + _EDIT_GUIDES_AND_LEXICON + ["nlu.view_coveragetarget"] + _READ_RELEASES
         + ["datasets.view_promotionrule", "datasets.view_testfloor", "datasets.view_testretirement",
-           "datasets.view_promotionrefusal"],
+           "datasets.view_promotionrefusal"]
+        + _FEEDBACK_WORK,
     },
     ANNOTATOR: {
         "name": "Annotator",
@@ -61,7 +72,7 @@ ROLE_DEFAULTS = {
         "description": "A model pipeline using the REST API with a scoped token.",
         "permissions": _READ_REGISTRY + _READ_SCHEMA + ["runs.view_taskrun", "nlu.view_utterance",
                                                         "checks.view_checkresult"]
-        + _READ_GUIDES_AND_LEXICON + _READ_RELEASES,
+        + _READ_GUIDES_AND_LEXICON + _READ_RELEASES + _FEEDBACK_PIPELINE,
         "admin_site": False,
     },
 }

@@ -16,6 +16,8 @@ SCOPES = {
     "datasets:read": _("List and download dataset releases"),
     "datasets:write": _("Promote utterances, build releases, manage promotion rules, floors and retirements"),
     "feedback:write": _("Push user feedback events"),
+    "feedback:read": _("Read feedback clusters, events and paraphrase candidates"),
+    "feedback:triage": _("Triage, assign and resolve feedback clusters; review paraphrase candidates"),
 }
 
 
@@ -37,4 +39,8 @@ SCOPE_NEEDS = {
     "datasets:read": ["datasets.view_release"],
     "datasets:write": ["datasets.promote_utterances", "datasets.add_release", "datasets.change_promotionrule",
                        "datasets.add_testretirement", "datasets.change_testfloor"],
+    "feedback:write": ["feedback.add_feedbackevent"],
+    "feedback:read": ["feedback.view_feedbackcluster"],
+    "feedback:triage": ["feedback.triage_feedbackcluster", "feedback.resolve_feedbackcluster",
+                        "feedback.review_paraphrasecandidate"],
 }

@@ -7,6 +7,7 @@ from parley.checks.api import CheckListView, CheckResultViewSet
 from parley.datasets.api import (PromotionRefusalViewSet, PromotionRuleViewSet, PromotionView, ReleaseViewSet,
                                  TestFloorViewSet, TestRetirementViewSet)
 from parley.interchange.api import ExportView, ImportBatchViewSet
+from parley.feedback.api import FeedbackClusterViewSet, FeedbackEventViewSet, ParaphraseViewSet
 from parley.locales.api import LocaleViewSet
 from parley.nlu.api import CoverageView, IntentViewSet, SlotTypeViewSet, UtteranceViewSet
 from parley.nlu.api import (CoverageTargetViewSet, IntentGuideViewSet, LexiconConceptViewSet, LexiconEntryViewSet,
@@ -33,6 +34,9 @@ router.register("promotion-rules", PromotionRuleViewSet, basename="promotionrule
 router.register("promotion-refusals", PromotionRefusalViewSet, basename="promotionrefusal")
 router.register("test-floors", TestFloorViewSet, basename="testfloor")
 router.register("test-retirements", TestRetirementViewSet, basename="testretirement")
+router.register("feedback/events", FeedbackEventViewSet, basename="feedbackevent")
+router.register("feedback/clusters", FeedbackClusterViewSet, basename="feedbackcluster")
+router.register("feedback/paraphrases", ParaphraseViewSet, basename="paraphrasecandidate")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

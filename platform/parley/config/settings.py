@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "parley.nlu",
     "parley.interchange",
     "parley.datasets",
+    "parley.feedback",
 ]
 
 MIDDLEWARE = [
@@ -225,3 +226,22 @@ if not DEBUG:
     CSRF_COOKIE_HTTPONLY = False
     X_FRAME_OPTIONS = "DENY"
 
+
+# --- Feedback (issue 8) -----------------------------------------------------------
+PARLEY_FEEDBACK_MAX_BATCH = int(os.environ.get("PARLEY_FEEDBACK_MAX_BATCH", 1000))  # events a request
+# Events a token may push per minute (Redis counter when REDIS_URL is set, else per process).
+PARLEY_FEEDBACK_RATE_PER_MINUTE = int(os.environ.get("PARLEY_FEEDBACK_RATE_PER_MINUTE", 600_000))
+PARLEY_FEEDBACK_CLOCK_SKEW_SECONDS = 300  # how far in the future an event's timestamp may be
+PARLEY_FEEDBACK_SLA_HOURS = int(os.environ.get("PARLEY_FEEDBACK_SLA_HOURS", 72))  # when a locale sets none
+PARLEY_FEEDBACK_REPHRASE_WINDOW_SECONDS = 120  # a rephrase follows its failed turn within this
+PARLEY_FEEDBACK_MIN_SUPPORT = 3  # distinct sessions before a mined pair becomes a candidate
+CELERY_BEAT_SCHEDULE["feedback-escalate"] = {"task": "parley.feedback.tasks.feedback_sla_escalate",
+                                             "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["feedback-mine"] = {"task": "parley.feedback.tasks.paraphrase_mine_scheduled",
+                                         "schedule": 86400.0}
+# Feedback's own `kind` and `partition` choices would otherwise rename nlu's enums to hashed names.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "FeedbackKindEnum": "parley.feedback.models.Kind",
+    "FeedbackLabelPartitionEnum": ["train", "test"],
+    "KindEnum": "parley.nlu.models.SlotType.Kind",
+})

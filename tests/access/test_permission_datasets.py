@@ -23,7 +23,7 @@ def world():
     alarm = f.intent("alarm_set", "alarm")
     for loc, text in ((de, "weck mich"), (ja, "起こして")):
         f.utterance(loc, alarm, text, status="promoted", partition="test", source="collected")
-        f.utterance(loc, alarm, text, status="accepted", source="feedback")  # refused: would leak
+        f.utterance(loc, alarm, text, status="accepted", source="mined")  # refused: would leak
         utterances_promote(locale=loc, actor="test")
     release = release_build(release=release_create(name="core", actor="test"), actor="test")
     actors = {
@@ -264,3 +264,27 @@ def test_a_read_only_token_cannot_write(world):
     assert client.post("/api/v1/promotions/", {"locales": [IN]}, format="json").status_code == 403
     assert client.post("/api/v1/test-retirements/", {"locale": IN, "row_uid": "1", "reason": "x"},
                        format="json").status_code == 403
+
+
+@pytest.mark.parametrize("role, in_status, out_status", [
+    ("platform_admin", 200, 200), ("locale_lead", 200, 404), ("linguist", 200, 404), ("annotator", 404, 404),
+    ("anonymous", 401, 401)])
+def test_reviewing_candidates_is_scoped(world, role, in_status, out_status):
+    alarm = f.intent("alarm_set", "alarm")
+    mine = f.utterance(world["de"], alarm, "kandidat", status="submitted", source="mined")
+    theirs = f.utterance(world["ja"], alarm, "候補", status="submitted", source="mined")
+    client = api(world, role)
+    for utterance, expected in ((mine, in_status), (theirs, out_status)):
+        response = client.post(f"/api/v1/utterances/{utterance.pk}/review/", {"decision": "accept"}, format="json")
+        assert response.status_code == expected, response.content
+        utterance.refresh_from_db()
+        assert (utterance.status == "accepted") == (expected == 200)
+
+
+def test_admin_accept_action_reviews_only_the_users_locales(world):
+    alarm = f.intent("alarm_set", "alarm")
+    mine = f.utterance(world["de"], alarm, "kandidat", status="submitted", source="feedback", partition="train")
+    admin(world, "linguist").post("/admin/nlu/utterance/", {"action": "accept_candidates",
+                                                             "_selected_action": [mine.pk]})
+    mine.refresh_from_db()
+    assert mine.status == "accepted"

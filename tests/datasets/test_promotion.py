@@ -34,16 +34,18 @@ def state(u):
     return u.status, u.partition
 
 
-def test_default_rules_send_collected_to_test_feedback_to_train_and_keep_massive(de, alarm):
+def test_default_rules_send_collected_to_test_mined_to_train_and_keep_labeled_partitions(de, alarm):
     collected = accepted(de, alarm, "weck mich um fünf", source="collected")
-    feedback = accepted(de, alarm, "wecker auf sechs", source="feedback")
+    mined = accepted(de, alarm, "wecker auf sechs", source="mined")
+    feedback = accepted(de, alarm, "wecker auf acht", source="feedback", partition="test")  # labeled as test
     massive = accepted(de, alarm, "wecker um sieben", source="massive", partition="dev", external_id="7")
     result = utterances_promote(locale=de, actor="test")
-    assert (result.candidates, result.refused) == (3, 0)
+    assert (result.candidates, result.refused) == (4, 0)
     assert state(collected) == ("promoted", "test")
-    assert state(feedback) == ("promoted", "train")
+    assert state(mined) == ("promoted", "train")
+    assert state(feedback) == ("promoted", "test")
     assert state(massive) == ("promoted", "dev")
-    assert Event.objects.filter(verb="utterance.promoted", locale_tag="de-DE").count() == 3
+    assert Event.objects.filter(verb="utterance.promoted", locale_tag="de-DE").count() == 4
 
 
 def test_a_locale_rule_wins_over_the_default(de, alarm):
@@ -79,7 +81,7 @@ def test_same_text_in_train_and_dev_is_no_leak(de, alarm):
 
 def test_two_candidates_with_one_text_cannot_split_across_test_and_train(de, alarm):
     first = accepted(de, alarm, "weck mich", source="collected")  # → test
-    second = accepted(de, alarm, "weck mich", source="feedback")  # → train: would leak
+    second = accepted(de, alarm, "weck mich", source="mined")  # → train: would leak
     result = utterances_promote(locale=de, actor="test")
     assert state(first) == ("promoted", "test")
     assert state(second) == ("accepted", "unassigned")
@@ -135,7 +137,7 @@ def test_split_rule_splits_each_intent_and_keeps_duplicates_together(de, alarm):
 
 def test_promotion_is_idempotent(de, alarm):
     accepted(de, alarm, "weck mich")
-    accepted(de, alarm, "weck mich", source="feedback")  # refused
+    accepted(de, alarm, "weck mich", source="mined")  # refused
     first = utterances_promote(locale=de, actor="test")
     again = utterances_promote(locale=de, actor="test")
     assert (first.promoted["test"], first.refused) == (1, 1)
@@ -150,7 +152,7 @@ def test_beat_queues_promotion_only_for_new_candidates_and_not_twice(de, alarm, 
     from parley.datasets.tasks import promote_pending_task
 
     accepted(de, alarm, "weck mich")
-    accepted(de, alarm, "weck mich", source="feedback")  # will be refused
+    accepted(de, alarm, "weck mich", source="mined")  # will be refused
     with django_capture_on_commit_callbacks(execute=True):
         assert promote_pending_task() == 1
     assert TaskRun.objects.filter(kind="datasets.promote").count() == 1
@@ -174,3 +176,36 @@ def test_rule_shares_must_sum_to_one(de):
     from django.core.exceptions import ValidationError
     with pytest.raises(ValidationError):
         promotion_rule_set(source="manual", target="split", split=("0.5", "0.5", "0.5"), actor="test")
+
+
+def test_a_reviewed_feedback_candidate_flows_into_the_partition_its_linguist_chose(de, alarm):
+    from parley.nlu.services import utterance_create, utterance_review
+
+    linguist = f.member("linguist", de)
+    as_test = utterance_create(locale=de, intent=alarm, annotated="weck mich um [time : fünf]", source="feedback",
+                               status="submitted", partition="test", actor=linguist)
+    as_train = utterance_create(locale=de, intent=alarm, annotated="wecker [time : sechs]", source="feedback",
+                                status="submitted", partition="train", actor=linguist)
+    mined = utterance_create(locale=de, intent=alarm, annotated="alarm [time : sieben]", source="mined",
+                             status="submitted", actor=linguist)
+    for utterance in (as_test, as_train, mined):
+        utterance_review(utterance=utterance, accept=True, actor=linguist)
+    utterances_promote(locale=de, actor="test")
+    assert (state(as_test), state(as_train), state(mined)) == (("promoted", "test"), ("promoted", "train"),
+                                                               ("promoted", "train"))
+
+
+def test_review_is_for_candidates_not_collected_or_imported_rows(de, alarm):
+    from django.core.exceptions import ValidationError
+
+    from parley.nlu.services import utterance_review
+
+    collected = f.utterance(de, alarm, "weck mich", status="submitted", source="collected")
+    with pytest.raises(ValidationError):
+        utterance_review(utterance=collected, accept=True, actor="test")
+    draft = f.utterance(de, alarm, "wecker", status="draft", source="manual")
+    with pytest.raises(ValidationError):
+        utterance_review(utterance=draft, accept=True, actor="test")
+    candidate = f.utterance(de, alarm, "alarm", status="submitted", source="mined")
+    with pytest.raises(ValidationError):
+        utterance_review(utterance=candidate, accept=False, actor="test", reason=" ")

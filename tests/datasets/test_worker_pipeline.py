@@ -28,8 +28,8 @@ def corpus():
     alarm = f.intent("alarm_set", "alarm")
     for i in range(30):
         f.utterance(de, alarm, f"weck mich {i}", status="accepted", source="collected")
-        f.utterance(fr, alarm, f"réveille moi {i}", status="accepted", source="feedback")
-    f.utterance(de, alarm, "weck mich 0", status="accepted", source="feedback")  # leaks into train: refused
+        f.utterance(fr, alarm, f"réveille moi {i}", status="accepted", source="mined")
+    f.utterance(de, alarm, "weck mich 0", status="accepted", source="mined")  # leaks into train: refused
     return de, fr
 
 

@@ -17,7 +17,7 @@ from .services import (coverage_target_delete, coverage_target_set, guide_delete
                        intent_guide_save, intent_update, lexicon_concept_create, lexicon_concept_delete,
                        lexicon_concept_update, lexicon_entry_create, lexicon_entry_delete, lexicon_entry_update,
                        lexicon_synonyms_clean, lexicon_value_problem, slot_type_create, slot_type_delete,
-                       slot_type_guide_save, slot_type_update, slot_type_usage, utterance_annotation_update)
+                       slot_type_guide_save, slot_type_update, slot_type_usage, utterance_annotation_update, utterance_review)
 
 
 class SchemaAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
@@ -196,6 +196,32 @@ class UtteranceAdmin(CoverageAdminMixin, LocaleScopedAdmin):
     @admin.display(description=_("check findings"))
     def check_findings(self, obj):
         return findings_display(target=obj)
+
+    actions = ["accept_candidates", "reject_candidates"]
+
+    def _review(self, request, queryset, accept: bool):
+        done, refused = 0, []
+        for utterance in queryset.select_related("locale"):
+            if not can(request.user, "nlu.change_utterance", utterance):
+                refused.append(f"{utterance.pk}: not in your locales")
+                continue
+            try:
+                utterance_review(utterance=utterance, accept=accept, actor=request.user,
+                                 reason="" if accept else "rejected in the admin")
+                done += 1
+            except ValidationError as exc:
+                refused.append(f"{utterance.pk}: {'; '.join(exc.messages)}")
+        self.message_user(request, _("%(n)d reviewed.") % {"n": done})
+        for line in refused[:20]:
+            self.message_user(request, line, level="warning")
+
+    @admin.action(description=_("Accept the selected candidates (feedback, mined, manual)"))
+    def accept_candidates(self, request, queryset):
+        self._review(request, queryset, accept=True)
+
+    @admin.action(description=_("Reject the selected candidates"))
+    def reject_candidates(self, request, queryset):
+        self._review(request, queryset, accept=False)
 
     def has_add_permission(self, request):
         return False  # utterances arrive by import, collection or feedback

@@ -32,7 +32,7 @@ from .selectors import (coverage_cells, coverage_counts, coverage_matrix, covera
 from .services import (coverage_target_delete, coverage_target_set, guide_delete, intent_create, intent_delete,
                        intent_guide_save, intent_update, lexicon_concept_create, lexicon_entry_create,
                        lexicon_entry_delete, lexicon_entry_update, lexicon_import, slot_type_create, slot_type_delete,
-                       slot_type_guide_save, slot_type_update, utterance_annotation_update)
+                       slot_type_guide_save, slot_type_update, utterance_annotation_update, utterance_review)
 
 
 def _everywhere(actor, perm: str) -> bool:
@@ -583,6 +583,11 @@ class UtteranceFilter(django_filters.FilterSet):
         fields = ["locale", "intent", "scenario", "partition", "source", "status", "q"]
 
 
+class UtteranceReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["accept", "reject"])
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
 class UtteranceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                        viewsets.GenericViewSet):
     """Utterances in the caller's locales. PATCH `annotated` (and `intent`) to correct one."""
@@ -591,7 +596,7 @@ class UtteranceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
     filterset_class = UtteranceFilter
     cursor_ordering = "id"
     required_scopes = {"read": "utterances:read", "write": "utterances:write"}
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]  # POST: the review action only
 
     def get_queryset(self):
         return actor_of(self.request).scope(utterance_list(), "nlu.view_utterance")
@@ -623,6 +628,20 @@ class UtteranceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
             "findings": [{"check": f.check_id, "severity": f.severity.value, "code": f.code, "message": str(f.message),
                           "field": f.field, "position": f.position} for f in findings],
         })
+
+    @extend_schema(request=UtteranceReviewSerializer, responses={200: UtteranceSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """A native linguist accepts or rejects a submitted candidate (feedback, mined, manual):
+        accepted ones are promoted by the dataset pipeline."""
+        utterance = self.get_object()
+        if not actor_of(request).can("nlu.change_utterance", utterance):
+            raise PermissionDenied("You may not review utterances of this locale.")
+        body = UtteranceReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        utterance = utterance_review(utterance=utterance, accept=body.validated_data["decision"] == "accept",
+                                     reason=body.validated_data["reason"], actor=request.user)
+        return Response(UtteranceSerializer(utterance_list().get(pk=utterance.pk)).data)
 
     def perform_update(self, serializer):
         utterance = serializer.instance

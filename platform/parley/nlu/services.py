@@ -202,6 +202,29 @@ def utterance_status_change(*, utterance: Utterance, to: str, actor, reason: str
     return locked
 
 
+# Candidates whose review is a linguist's decision here; collected utterances are judged by their
+# campaign's validators (collection), imports arrive with their own status.
+REVIEWED_HERE = frozenset({Utterance.Source.FEEDBACK, Utterance.Source.MINED, Utterance.Source.MANUAL,
+                           Utterance.Source.HOLIDAY})
+
+
+@transaction.atomic
+def utterance_review(*, utterance: Utterance, accept: bool, actor, reason: str = "") -> Utterance:
+    """A native linguist's decision on a submitted candidate (feedback, mined, manual,
+    holiday-generated): accepted ones become the dataset pipeline's to promote."""
+    if utterance.source not in REVIEWED_HERE:
+        raise ValidationError({"source": f"{utterance.get_source_display()} utterances are not reviewed here"
+                                         + (" (their campaign's validators judge them)"
+                                            if utterance.source == Utterance.Source.COLLECTED else "")})
+    if utterance.status not in (Utterance.Status.SUBMITTED, Utterance.Status.IN_VALIDATION):
+        raise ValidationError({"status": f"only a submitted candidate is reviewed; this one is {utterance.status}"})
+    if not accept and not reason.strip():
+        raise ValidationError({"reason": "say why it is rejected"})
+    return utterance_status_change(utterance=utterance, to=Utterance.Status.ACCEPTED if accept else
+                                   Utterance.Status.REJECTED, actor=actor, reason=reason,
+                                   payload={"review": "accepted" if accept else "rejected"})
+
+
 # --- Editing the schema (intents and slot types are global: platform admins) ----------------
 
 def _slot_types_named(names) -> list[SlotType]:

@@ -116,3 +116,21 @@ def lexicon_entry(concept_obj, loc: Locale, value: str, synonyms=()):
     from parley.nlu.services import lexicon_entry_create
 
     return lexicon_entry_create(concept=concept_obj, locale=loc, value=value, synonyms=list(synonyms), actor="test")
+
+
+# --- Collection (campaigns, native annotators) ---
+
+def native(loc: Locale, username: str | None = None):
+    """An annotator who is a native speaker of `loc`."""
+    return member("annotator", loc, username=username, proficiency="native")
+
+
+def campaign(locales, intents, *, activate: bool = True, **kwargs):
+    from parley.collection.services import campaign_create, campaign_status_change
+
+    kwargs.setdefault("target_per_intent", 2)
+    obj = campaign_create(name=kwargs.pop("name", f"campaign{next(_counter)}"), locales=locales, intents=intents,
+                          actor="test", **kwargs)
+    if activate:
+        obj = campaign_status_change(campaign=obj, to="active", actor="test")
+    return obj

@@ -16,6 +16,7 @@ SCOPES = {
     "datasets:read": _("List and download dataset releases"),
     "datasets:write": _("Promote utterances, build releases, manage promotion rules, floors and retirements"),
     "feedback:write": _("Push user feedback events"),
+    "collection:read": _("Read collection campaigns, their progress, agreement and judgments"),
 }
 
 
@@ -38,3 +39,4 @@ SCOPE_NEEDS = {
     "datasets:write": ["datasets.promote_utterances", "datasets.add_release", "datasets.change_promotionrule",
                        "datasets.add_testretirement", "datasets.change_testfloor"],
 }
+SCOPE_NEEDS["collection:read"] = ["collection.view_campaign"]  # collection (issue 7)

@@ -4,7 +4,7 @@ import factories as f
 
 
 @pytest.fixture
-def world(db):
+def world():
     """ar-SA and ja-JP natives, an en-US source row, one active elicit campaign."""
     ar, ja, en = f.locale("ar-SA"), f.locale("ja-JP"), f.locale("en-US")
     alarm = f.intent("alarm_set", "alarm", slots=["time", "date"])

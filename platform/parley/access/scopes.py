@@ -17,6 +17,7 @@ SCOPES = {
     "datasets:write": _("Promote utterances, build releases, manage promotion rules, floors and retirements"),
     "feedback:write": _("Push user feedback events"),
     "collection:read": _("Read collection campaigns, their progress, agreement and judgments"),
+    "collection:write": _("Change collection campaigns' status (leads of every locale of the campaign)"),
 }
 
 
@@ -40,3 +41,4 @@ SCOPE_NEEDS = {
                        "datasets.add_testretirement", "datasets.change_testfloor"],
 }
 SCOPE_NEEDS["collection:read"] = ["collection.view_campaign"]  # collection (issue 7)
+SCOPE_NEEDS["collection:write"] = ["collection.change_campaign"]

@@ -3,6 +3,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from parley.access.api import ApiTokenViewSet, EventViewSet, MeView, TaskRunViewSet
+from parley.collection.api import CampaignViewSet
 from parley.checks.api import CheckListView, CheckResultViewSet
 from parley.interchange.api import ExportView, ImportBatchViewSet
 from parley.locales.api import LocaleViewSet
@@ -26,6 +27,7 @@ router.register("slot-type-guides", SlotTypeGuideViewSet, basename="slottypeguid
 router.register("lexicon-concepts", LexiconConceptViewSet, basename="lexiconconcept")
 router.register("lexicon-entries", LexiconEntryViewSet, basename="lexiconentry")
 router.register("coverage-targets", CoverageTargetViewSet, basename="coveragetarget")
+router.register("collection/campaigns", CampaignViewSet, basename="campaign")  # collection (issue 7)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

@@ -98,6 +98,10 @@ def campaign_status_change(*, campaign: Campaign, to: str, actor, now=None) -> C
     if to not in CAMPAIGN_TRANSITIONS[locked.status]:
         allowed = ", ".join(sorted(CAMPAIGN_TRANSITIONS[locked.status])) or "none"
         raise ValidationError({"status": f"a {locked.status} campaign cannot become {to} (allowed: {allowed})"})
+    if to == Campaign.Status.ACTIVE and not locked.campaign_locales.exists():
+        raise ValidationError({"status": "a campaign needs at least one locale before it starts"})
+    if to == Campaign.Status.ACTIVE and not locked.intents.exists():
+        raise ValidationError({"status": "a campaign needs at least one intent before it starts"})
     before = locked.status
     locked.status = to
     locked.save(update_fields=["status"])
@@ -199,7 +203,8 @@ def task_claim_next(*, annotator, campaign=None, now=None) -> Task | None:
     for _attempt in range(5):
         with transaction.atomic():
             candidates = claimable_tasks(annotator=annotator, locale_ids=locale_ids, now=now, campaign=campaign)
-            task = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+            task = (candidates.select_related("campaign", "locale")
+                    .select_for_update(skip_locked=True, of=("self",)).first())
             if task is None:
                 return None
             expires = now + timedelta(minutes=task.campaign.lease_minutes)
@@ -214,7 +219,7 @@ def task_claim_next(*, annotator, campaign=None, now=None) -> Task | None:
             TaskLease.objects.create(task=task, annotator=annotator, utterance_id=task.utterance_id, claimed_at=now,
                                      expires_at=expires)
             task.status, task.assignee, task.lease_expires_at = Task.Status.LEASED, annotator, expires
-            event_record(actor=annotator, verb="collection.task_claimed", target=task, locale=task.locale_id and task.locale,
+            event_record(actor=annotator, verb="collection.task_claimed", target=task, locale=task.locale,
                          payload={"kind": task.kind, "expires_at": expires.isoformat(),
                                   "expired_leases": [old.annotator_id for old in expired]})
             return task

@@ -106,3 +106,25 @@ def test_a_judge_gets_one_validation_per_utterance(world):
     task_submit_judgment(task=first, annotator=world["badr"], **GOOD)
     nxt = task_claim_next(annotator=world["badr"])
     assert nxt is None or nxt.kind != "validate" or nxt.utterance != utterance
+
+
+def test_a_writing_task_takes_no_judgment_and_a_validate_task_no_utterance(world):
+    task = task_claim_next(annotator=world["amal"])
+    with pytest.raises(ValidationError, match="only a validate task"):
+        task_submit_judgment(task=task, annotator=world["amal"], **GOOD)
+    utterance = task_submit_utterance(task=task, annotator=world["amal"], annotated="أيقظني [time : الخامسة]")
+    validation = task_claim_next(annotator=world["badr"])
+    assert validation.utterance == utterance
+    with pytest.raises(ValidationError, match="submitted with a judgment"):
+        task_submit_utterance(task=validation, annotator=world["badr"], annotated="أيقظني [time : السادسة]")
+
+
+@pytest.mark.parametrize("field, value", [("intent_score", 3), ("grammar_score", 5), ("spelling_score", -1),
+                                          ("slots_score", True), ("language_identification", "english")])
+def test_judgment_scales_are_bounded(world, field, value):
+    task = task_claim_next(annotator=world["amal"])
+    task_submit_utterance(task=task, annotator=world["amal"], annotated="أيقظني [time : الخامسة]")
+    validation = task_claim_next(annotator=world["badr"])
+    with pytest.raises(ValidationError) as refused:
+        task_submit_judgment(task=validation, annotator=world["badr"], **{**GOOD, field: value})
+    assert field in refused.value.message_dict

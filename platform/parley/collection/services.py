@@ -189,8 +189,8 @@ def task_claim_next(*, annotator, campaign=None, now=None) -> Task | None:
     """Hand the annotator their next task under a lease, or None when there is no work for them.
 
     An annotator holds one task at a time: a lease still running is handed back. On PostgreSQL the
-    candidate row is locked with FOR UPDATE SKIP LOCKED (of the task row only, so claimers of one
-    campaign never wait for each other); the conditional UPDATE repeats the availability test, so
+    candidate row is locked with FOR NO KEY UPDATE SKIP LOCKED (of the task row only, so claimers of
+    one campaign never wait for each other); the conditional UPDATE repeats the availability test, so
     on a database without row locks a task still goes to one annotator only.
     """
     now = now or timezone.now()
@@ -204,7 +204,7 @@ def task_claim_next(*, annotator, campaign=None, now=None) -> Task | None:
         with transaction.atomic():
             candidates = claimable_tasks(annotator=annotator, locale_ids=locale_ids, now=now, campaign=campaign)
             task = (candidates.select_related("campaign", "locale")
-                    .select_for_update(skip_locked=True, of=("self",)).first())
+                    .select_for_update(skip_locked=True, of=("self",), no_key=True).first())
             if task is None:
                 return None
             expires = now + timedelta(minutes=task.campaign.lease_minutes)
@@ -228,7 +228,8 @@ def task_claim_next(*, annotator, campaign=None, now=None) -> Task | None:
 
 def _lock_held(*, task: Task, annotator, now) -> tuple[Task, TaskLease]:
     """The task locked, if the annotator holds its lease now; else a ValidationError saying why."""
-    locked = Task.objects.select_for_update(of=("self",)).select_related("campaign", "locale", "intent").get(pk=task.pk)
+    locked = (Task.objects.select_for_update(of=("self",), no_key=True).select_related("campaign", "locale", "intent")
+              .get(pk=task.pk))
     if locked.status != Task.Status.LEASED or locked.assignee_id != annotator.pk:
         raise ValidationError({"task": f"task {task.pk} is not leased to you"})
     if locked.lease_expires_at <= now:
@@ -370,12 +371,14 @@ def task_submit_judgment(*, task: Task, annotator, intent_score: int, slots_scor
         problems["proposed_annotation"] = ["not valid MASSIVE notation: [slot_type : value]"]
     if problems:
         raise ValidationError(problems)
-    # The utterance row first: judges of one utterance finish one after the other, so exactly one
-    # of them sees the last judgment and decides.
-    utterance = Utterance.objects.select_for_update().get(pk=task.utterance_id)
+    # The task row, then the utterance row: judges of one utterance finish one after the other, so
+    # exactly one of them sees the last judgment and decides. Always in this order, and as FOR NO KEY
+    # UPDATE, which the foreign-key checks other transactions run at commit (Django's constraints
+    # are deferred) do not wait for: FOR UPDATE here deadlocked under load (see docs/benchmarks.md).
     locked, lease = _lock_held(task=task, annotator=annotator, now=now)
     if locked.kind != Task.Kind.VALIDATE:
         raise ValidationError({"task": "only a validate task takes a judgment"})
+    utterance = Utterance.objects.select_for_update(no_key=True).get(pk=locked.utterance_id)
     if utterance.provenance.get("worker_id") == str(annotator.pk):
         raise ValidationError({"task": "you cannot validate your own utterance"})
     judgment = Judgment.objects.create(

@@ -212,7 +212,9 @@ def task_claim_next(*, annotator, campaign=None, now=None) -> Task | None:
                 status=Task.Status.LEASED, assignee=annotator, lease_expires_at=expires)
             if not taken:
                 continue  # someone else's since we read it (no row locks here): try the next one
-            expired = list(TaskLease.objects.filter(task=task, outcome=TaskLease.Outcome.ACTIVE))
+            # An open task has no running lease; only a lapsed one has a lease to close.
+            expired = (list(TaskLease.objects.filter(task=task, outcome=TaskLease.Outcome.ACTIVE))
+                       if task.status == Task.Status.LEASED else [])
             for old in expired:
                 old.outcome, old.ended_at = TaskLease.Outcome.EXPIRED, old.expires_at
                 old.save(update_fields=["outcome", "ended_at"])

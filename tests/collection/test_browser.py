@@ -3,9 +3,11 @@
 Set PARLEY_SCREENSHOTS_DIR=docs/img to refresh the screenshots the docs show.
 """
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from parley.collection.models import Judgment
 from parley.nlu.models import Utterance
@@ -13,13 +15,25 @@ from parley.nlu.models import Utterance
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
+def orm(read):
+    """Run a database read in a thread of its own, closing its connection after.
 
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM reads between
-    # browser steps are plain synchronous queries, so Django's async guard does not apply.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    Playwright's sync API keeps an event loop running in the test's thread, where Django refuses
+    ORM calls (and would open a connection the test database teardown cannot close).
+    """
+    def run():
+        try:
+            return read()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -78,7 +92,7 @@ def test_arabic_annotators_write_and_validate(world, live_server, browser, tmp_p
     field.press("Enter")
     page.wait_for_url("**/collect/tasks/*/")
     expect(page.locator(".messages")).to_contain_text("Saved")
-    written = Utterance.objects.get(source="collected", locale=world["ar"])
+    written = orm(lambda: Utterance.objects.get(source="collected", locale=world["ar"]))
     assert written.status == "in_validation" and written.text == "أيقظني الساعة الخامسة صباحا"
     # Alt+S goes to the skip reason; Enter there skips
     page.keyboard.press("Alt+s")
@@ -95,8 +109,8 @@ def test_arabic_annotators_write_and_validate(world, live_server, browser, tmp_p
             shot(jp, tmp_path, "collect-validate-ar-SA.png")
         judge_by_keyboard(jp, keys)
         jp.close()
-    assert Judgment.objects.filter(utterance=written).count() == 2
-    assert Utterance.objects.get(pk=written.pk).status == "accepted"
+    assert orm(lambda: Judgment.objects.filter(utterance=written).count()) == 2
+    assert orm(lambda: Utterance.objects.get(pk=written.pk).status) == "accepted"
     lead_progress = log_in(browser, live_server, "amal")
     lead_progress.goto(f"{live_server.url}/collect/progress/")
     expect(lead_progress.locator("td[data-key=accepted]")).to_have_text("1")
@@ -119,7 +133,7 @@ def test_japanese_annotators_tag_slots_by_selection_and_validate(world, live_ser
     shot(page, tmp_path, "collect-write-ja-JP.png")
     field.press("Enter")
     page.wait_for_url("**/collect/tasks/*/")
-    written = Utterance.objects.get(source="collected", locale=world["ja"])
+    written = orm(lambda: Utterance.objects.get(source="collected", locale=world["ja"]))
     assert written.annotated == "[time : 午前五時]に起こして"
     jp = log_in(browser, live_server, "ichiro")
     start(jp, world["campaign"])
@@ -128,8 +142,7 @@ def test_japanese_annotators_tag_slots_by_selection_and_validate(world, live_ser
     jp = log_in(browser, live_server, "jun")
     start(jp, world["campaign"])
     judge_by_keyboard(jp, ["2", "2", "4", "2", "t"])
-    written.refresh_from_db()
-    assert written.status == "draft"  # rejected, back to hana with the reasons
+    assert orm(lambda: Utterance.objects.get(pk=written.pk).status) == "draft"  # rejected, back to hana with the reasons
     # hana still holds the second elicit task; skipping it hands her the rework, reserved for her
     page.goto(f"{live_server.url}/collect/")
     page.click("#resume")

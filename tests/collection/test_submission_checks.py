@@ -28,6 +28,7 @@ def test_collection_checks_are_registered_utterance_checks():
     ids = {c.id for c in registry.for_kind("utterance")}
     assert {"utterance.script_matches_locale", "utterance.arabic_script_letters", "utterance.localize_unchanged",
             "utterance.duplicate_in_locale", "utterance.too_short", "utterance.length_unusual",
+            "utterance.collected_slot_allowed",
             "utterance.annotation_syntax", "utterance.slot_allowed"} <= ids
 
 
@@ -112,13 +113,15 @@ def test_submission_blocks_on_errors_and_stores_warnings(world):
     assert "not in the Arab script" in str(refused.value)
     with pytest.raises(ValidationError, match="position"):
         task_submit_utterance(task=task, annotator=world["amal"], annotated="أيقظني [time الخامسة]")
+    with pytest.raises(ValidationError, match="place_name"):  # another intent's slot: blocks a collected row
+        task_submit_utterance(task=task, annotator=world["amal"], annotated="أيقظني [place_name : مكة]")
     assert Utterance.objects.filter(source="collected").count() == 0  # nothing half-written
-    u = task_submit_utterance(task=task, annotator=world["amal"], annotated="أيقظني [place_name : مكة]")
-    warnings = set(CheckResult.objects.filter(target_id=str(u.pk)).values_list("check_id", flat=True))
-    assert warnings == {"utterance.slot_allowed"}  # slot not allowed for alarm_set: stored, not blocking
+    u = task_submit_utterance(task=task, annotator=world["amal"], annotated="[time : الخامسة]")
+    stored = set(CheckResult.objects.filter(target_id=str(u.pk)).values_list("check_id", "severity"))
+    assert stored == {("utterance.length_unusual", "warning")}  # one word: stored, shown, not blocking
     nxt = task_claim_next(annotator=world["amal"])
     with pytest.raises(ValidationError, match="says the same"):
-        task_submit_utterance(task=nxt, annotator=world["amal"], annotated="أيقظني [place_name : مكة]!")
+        task_submit_utterance(task=nxt, annotator=world["amal"], annotated="[time : الخامسة]!")
 
 
 def test_localize_task_refuses_the_source_unchanged_and_wants_slot_methods(world):

@@ -46,6 +46,26 @@ def _normalized(obj, locale) -> str:
 
 
 @register
+class CollectedSlotAllowed(Check):
+    id = "utterance.collected_slot_allowed"
+    severity = Severity.ERROR
+    applies_to = "utterance"
+    description = _("A collected utterance uses only slot types its intent allows: a test row with another "
+                    "intent's slot would test the wrong schema. (nlu's utterance.slot_allowed says the same "
+                    "as a warning for every source.)")
+
+    def run(self, obj, *, locale, context):
+        if not _collected(obj):
+            return []
+        from parley.nlu import annotation as notation
+        from parley.nlu.checks import parsed
+
+        result = parsed(obj, locale=locale, context=context)
+        return [self.finding(issue.message, position=issue.position, field="annotated", code=issue.code)
+                for issue in (*result.errors, *result.warnings) if issue.code == notation.SLOT_NOT_ALLOWED]
+
+
+@register
 class ScriptMatchesLocale(Check):
     id = "utterance.script_matches_locale"
     severity = Severity.ERROR

@@ -32,6 +32,7 @@ setup: $(STAMP)
 	$(BIN)/python manage.py schema_load
 	$(BIN)/python manage.py nlu_import massive fixtures/massive-sample.jsonl   # a few rows a locale, so every page has data
 	$(BIN)/python manage.py demo_load --host $(HOST) --port $(PORT)
+	$(BIN)/python manage.py collection_demo   # an active demo campaign for /collect/ (issue 7)
 
 run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

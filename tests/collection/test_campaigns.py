@@ -86,3 +86,22 @@ def test_a_lead_creates_a_campaign_in_the_admin_for_their_locale_only():
     assert Campaign.objects.get().status == "active" and Task.objects.filter(campaign=campaign).count() == 5
     bad = client.post("/admin/collection/campaign/add/", {**form, "task_kinds": ["localize"]})
     assert bad.status_code == 200 and "source locale" in bad.content.decode()
+
+
+def test_the_demo_campaign_loads_twice_without_change():
+    from django.core.management import call_command
+
+    from parley.nlu.services import intent_ensure
+
+    for tag in ("ar-SA", "ja-JP"):
+        f.locale(tag)
+    intent_ensure(name="alarm_set", scenario="alarm", actor="test")
+    intent_ensure(name="weather_query", scenario="weather", actor="test")
+    call_command("collection_demo")
+    call_command("collection_demo")
+    campaign = Campaign.objects.get()
+    assert campaign.status == "active" and Task.objects.filter(campaign=campaign).count() == 20
+    from django.contrib.auth import get_user_model
+
+    annotator = get_user_model().objects.get(username="annotator2.ja")
+    assert task_claim_next(annotator=annotator).locale.tag == "ja-JP"

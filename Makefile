@@ -34,6 +34,7 @@ setup: $(STAMP)
 	$(BIN)/python manage.py feedback_import fixtures/feedback-sample.jsonl && $(BIN)/python manage.py feedback_mine   # clustered problems, mined rephrases
 	$(BIN)/python manage.py release_build demo --if-missing --notes "built by make run from the sample rows"
 	$(BIN)/python manage.py demo_load --host $(HOST) --port $(PORT)
+	$(BIN)/python manage.py collection_demo   # an active demo campaign for /collect/ (issue 7)
 
 run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

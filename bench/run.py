@@ -39,6 +39,7 @@ def machine() -> str:
 def main() -> None:
     import benchmarks
     import feedback_bench  # noqa: F401  (registers its benchmarks in benchmarks.ALL)
+    import collection_claims  # noqa: F401  (registers collection_claims in benchmarks.ALL)
 
     parser = argparse.ArgumentParser()
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all): {', '.join(benchmarks.ALL)}")

@@ -139,3 +139,21 @@ def feedback_ingest(*items, may_write=lambda _id: True, cluster: bool = True) ->
     if cluster:
         events_cluster()
     return report
+
+
+# --- Collection (campaigns, native annotators) ---
+
+def native(loc: Locale, username: str | None = None):
+    """An annotator who is a native speaker of `loc`."""
+    return member("annotator", loc, username=username, proficiency="native")
+
+
+def campaign(locales, intents, *, activate: bool = True, **kwargs):
+    from parley.collection.services import campaign_create, campaign_status_change
+
+    kwargs.setdefault("target_per_intent", 2)
+    obj = campaign_create(name=kwargs.pop("name", f"campaign{next(_counter)}"), locales=locales, intents=intents,
+                          actor="test", **kwargs)
+    if activate:
+        obj = campaign_status_change(campaign=obj, to="active", actor="test")
+    return obj

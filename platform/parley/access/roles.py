@@ -107,3 +107,13 @@ def roles_sync_after_migrate(sender, **kwargs) -> None:
 
     if sender.label == list(apps.get_app_configs())[-1].label:
         roles_sync()
+
+
+# --- collection (issue 7): campaigns for leads, tasks for native annotators -----------------------
+_COLLECTION_READ = ["collection.view_campaign", "collection.view_campaignlocale", "collection.view_task",
+                    "collection.view_judgment", "collection.view_decision", "collection.view_tasklease"]
+ROLE_DEFAULTS[LOCALE_LEAD]["permissions"] += _COLLECTION_READ + [
+    "collection.add_campaign", "collection.change_campaign", "collection.change_campaignlocale"]
+ROLE_DEFAULTS[LINGUIST]["permissions"] += ["collection.view_campaign", "collection.view_decision"]
+ROLE_DEFAULTS[ANNOTATOR]["permissions"] += ["collection.work_task"]
+ROLE_DEFAULTS[PIPELINE]["permissions"] += _COLLECTION_READ

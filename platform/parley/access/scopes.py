@@ -18,6 +18,8 @@ SCOPES = {
     "feedback:write": _("Push user feedback events"),
     "feedback:read": _("Read feedback clusters, events and paraphrase candidates"),
     "feedback:triage": _("Triage, assign and resolve feedback clusters; review paraphrase candidates"),
+    "collection:read": _("Read collection campaigns, their progress, agreement and judgments"),
+    "collection:write": _("Change collection campaigns' status (leads of every locale of the campaign)"),
 }
 
 
@@ -44,3 +46,5 @@ SCOPE_NEEDS = {
     "feedback:triage": ["feedback.triage_feedbackcluster", "feedback.resolve_feedbackcluster",
                         "feedback.review_paraphrasecandidate"],
 }
+SCOPE_NEEDS["collection:read"] = ["collection.view_campaign"]  # collection (issue 7)
+SCOPE_NEEDS["collection:write"] = ["collection.change_campaign"]

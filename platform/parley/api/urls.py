@@ -3,6 +3,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from parley.access.api import ApiTokenViewSet, EventViewSet, MeView, TaskRunViewSet
+from parley.collection.api import CampaignViewSet
 from parley.checks.api import CheckListView, CheckResultViewSet
 from parley.datasets.api import (PromotionRefusalViewSet, PromotionRuleViewSet, PromotionView, ReleaseViewSet,
                                  TestFloorViewSet, TestRetirementViewSet)
@@ -37,6 +38,7 @@ router.register("test-retirements", TestRetirementViewSet, basename="testretirem
 router.register("feedback/events", FeedbackEventViewSet, basename="feedbackevent")
 router.register("feedback/clusters", FeedbackClusterViewSet, basename="feedbackcluster")
 router.register("feedback/paraphrases", ParaphraseViewSet, basename="paraphrasecandidate")
+router.register("collection/campaigns", CampaignViewSet, basename="campaign")  # collection (issue 7)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

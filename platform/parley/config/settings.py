@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "parley.interchange",
     "parley.datasets",
     "parley.feedback",
+    "parley.collection",
 ]
 
 MIDDLEWARE = [

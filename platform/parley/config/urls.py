@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("parley.api.urls")),
+    path("collect/", include("parley.collection.urls")),  # annotators' UI and the lead dashboard
     # (No ReDoc: its page loads web fonts from a CDN, and the docs must work offline.)
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

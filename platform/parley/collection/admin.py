@@ -1,0 +1,199 @@
+"""Collection in the admin: leads create and steer campaigns of their locales; tasks, leases,
+judgments and decisions are read-only records, scoped by locale."""
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from parley.access.admin_scoping import LocaleScopedAdmin
+from parley.access.scoping import can, scope_queryset
+from parley.events.services import event_record
+
+from .models import Campaign, CampaignLocale, Decision, Judgment, Task, TaskLease
+from .selectors import campaigns_visible
+from .services import campaign_problems, campaign_status_change, campaign_tasks_generate
+from .views_lead import may_change
+
+
+class CampaignForm(forms.ModelForm):
+    task_kinds = forms.MultipleChoiceField(choices=Campaign.Kind.choices, widget=forms.CheckboxSelectMultiple,
+                                           initial=[Campaign.Kind.ELICIT], label=_("task kinds"))
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "description", "intents", "target_per_intent", "task_kinds", "source_locale",
+                  "required_validations", "acceptance_rule", "lease_minutes", "deadline"]
+
+    def clean(self):
+        data = super().clean()
+        problems = campaign_problems(
+            task_kinds=data.get("task_kinds"), required_validations=data.get("required_validations"),
+            source_locale=data.get("source_locale"), acceptance_rule=data.get("acceptance_rule"),
+            target_per_intent=data.get("target_per_intent"), lease_minutes=data.get("lease_minutes"))
+        if problems:
+            raise ValidationError(problems)
+        return data
+
+
+class CampaignLocaleInline(admin.TabularInline):
+    model = CampaignLocale
+    fields = ["locale", "instructions"]
+    extra = 1
+    min_num = 1
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        from parley.locales.models import Locale
+
+        if db_field.name == "locale":
+            kwargs["queryset"] = scope_queryset(Locale.objects.all(), request.user, "collection.add_campaign")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None or obj.status == Campaign.Status.DRAFT
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.status == Campaign.Status.DRAFT
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or may_change(request.user, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    inlines = [CampaignLocaleInline]
+    list_display = ["name", "status", "locales", "target_per_intent", "required_validations", "deadline", "dashboard"]
+    list_filter = ["status"]
+    search_fields = ["name"]
+    filter_horizontal = ["intents"]
+    actions = ["activate", "pause", "close", "generate_missing_tasks"]
+
+    def get_queryset(self, request):
+        return campaigns_visible(user=request.user).prefetch_related("campaign_locales__locale")
+
+    def has_module_permission(self, request):
+        return can(request.user, "collection.view_campaign")
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return can(request.user, "collection.view_campaign")
+        return campaigns_visible(user=request.user).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request):
+        return can(request.user, "collection.add_campaign")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return can(request.user, "collection.change_campaign")
+        return may_change(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # campaigns are closed, never deleted: their judgments are the record
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != Campaign.Status.DRAFT:
+            return ["task_kinds", "source_locale", "required_validations", "acceptance_rule"]
+        return []
+
+    @admin.display(description=_("locales"))
+    def locales(self, obj):
+        return ", ".join(cl.locale.tag for cl in obj.campaign_locales.all())
+
+    @admin.display(description=_("dashboard"))
+    def dashboard(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("collect:dashboard", args=[obj.pk]), _("progress"))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        with transaction.atomic():
+            super().save_related(request, form, formsets, change)
+            campaign = form.instance
+            tags = [cl.locale.tag for cl in campaign.campaign_locales.select_related("locale")]
+            event_record(actor=request.user, verb="campaign.changed" if change else "campaign.created", target=campaign,
+                         payload={"locales": tags, "fields": form.changed_data})
+
+    def _move(self, request, queryset, to):
+        for campaign in queryset:
+            if not may_change(request.user, campaign):
+                messages.error(request, _("%(name)s: you lead only some of its locales") % {"name": campaign.name})
+                continue
+            try:
+                campaign_status_change(campaign=campaign, to=to, actor=request.user)
+            except ValidationError as exc:
+                messages.error(request, f"{campaign.name}: {'; '.join(exc.messages)}")
+            else:
+                messages.success(request, f"{campaign.name}: {to}")
+
+    @admin.action(description=_("Activate (and create its tasks)"))
+    def activate(self, request, queryset):
+        self._move(request, queryset, Campaign.Status.ACTIVE)
+
+    @admin.action(description=_("Pause"))
+    def pause(self, request, queryset):
+        self._move(request, queryset, Campaign.Status.PAUSED)
+
+    @admin.action(description=_("Close"))
+    def close(self, request, queryset):
+        self._move(request, queryset, Campaign.Status.CLOSED)
+
+    @admin.action(description=_("Create the tasks missing to reach the target (after a change of target or intents)"))
+    def generate_missing_tasks(self, request, queryset):
+        for campaign in queryset.filter(status=Campaign.Status.ACTIVE):
+            if may_change(request.user, campaign):
+                with transaction.atomic():
+                    created = campaign_tasks_generate(campaign=campaign, actor=request.user)
+                messages.success(request, f"{campaign.name}: {created} tasks created")
+
+
+class ReadOnlyScoped(LocaleScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyScoped):
+    list_display = ["id", "campaign", "locale", "intent", "kind", "status", "round", "assignee", "lease_expires_at"]
+    list_filter = ["kind", "status", "campaign"]
+    list_select_related = ["campaign", "locale", "intent", "assignee"]
+    search_fields = ["utterance__text"]
+    show_full_result_count = False
+
+
+@admin.register(TaskLease)
+class TaskLeaseAdmin(ReadOnlyScoped):
+    list_display = ["task", "annotator", "outcome", "claimed_at", "expires_at", "ended_at", "skip_reason"]
+    list_filter = ["outcome"]
+    list_select_related = ["task", "annotator"]
+    search_fields = ["skip_reason"]
+
+
+@admin.register(Judgment)
+class JudgmentAdmin(ReadOnlyScoped):
+    list_display = ["utterance", "locale", "round", "annotator", "intent_score", "slots_score", "grammar_score",
+                    "spelling_score", "language_identification", "proposed_annotation"]
+    list_filter = ["language_identification", "intent_score", "grammar_score"]
+    list_select_related = ["utterance", "locale", "annotator"]
+    search_fields = ["utterance__text", "proposed_annotation", "comment"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyScoped):
+    list_display = ["utterance", "locale", "intent", "round", "outcome", "reasons", "decided_at"]
+    list_filter = ["outcome"]
+    list_select_related = ["utterance", "locale", "intent"]

@@ -1,0 +1,114 @@
+"""The annotator pages and the lead dashboard through Django's test client (the browser tests drive
+the same pages in Chromium)."""
+import csv
+import io
+
+import pytest
+from django.test import Client
+
+import factories as f
+from parley.collection.models import Judgment, Task
+from parley.nlu.models import Utterance
+
+pytestmark = pytest.mark.django_db
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_goes_to_the_collect_login(world):
+    response = Client().get("/collect/")
+    assert response.status_code == 302 and response["Location"].startswith("/collect/login/")
+    page = Client().get("/collect/login/")
+    assert page.status_code == 200 and b'id="id_username"' in page.content
+
+
+def test_login_page_lets_an_annotator_in(world):
+    client = Client()
+    response = client.post("/collect/login/", {"username": "amal", "password": "pw-test-1234"})
+    assert response.status_code == 302 and response["Location"] == "/collect/"
+    assert "ar-SA" in client.get("/collect/").content.decode()
+
+
+def test_campaign_list_shows_only_native_locales(world):
+    hana = login(world["hana"]).get("/collect/").content.decode()
+    assert "ja-JP" in hana and "اكتب جملة طبيعية" not in hana  # ar-SA's instructions are not hers
+    amal = login(world["amal"]).get("/collect/").content.decode()
+    assert 'lang="ar-SA" dir="rtl"' in amal
+
+
+def test_write_submit_and_judge_through_the_pages(world):
+    amal = login(world["amal"])
+    response = amal.post(f"/collect/campaigns/{world['campaign'].pk}/next/")
+    task = Task.objects.get(assignee=world["amal"])
+    assert response["Location"] == f"/collect/tasks/{task.pk}/"
+    page = amal.get(f"/collect/tasks/{task.pk}/").content.decode()
+    assert '<html lang="ar-SA" dir="rtl">' in page and "اكتب جملة طبيعية" in page
+    check = amal.get(f"/collect/tasks/{task.pk}/check/", {"annotated": "wake me [time : five]"}).json()
+    assert check["ok"] is False and check["findings"][0]["check"] == "utterance.script_matches_locale"
+    bad = amal.post(f"/collect/tasks/{task.pk}/", {"annotated": "wake me [time : five]"})
+    assert bad.status_code == 400 and "Arab script" in bad.content.decode()
+    good = amal.post(f"/collect/tasks/{task.pk}/", {"annotated": "أيقظني الساعة [time : الخامسة]"})
+    assert good.status_code == 302  # on to the next task
+    utterance = Utterance.objects.get(source="collected")
+    badr = login(world["badr"])
+    badr.post(f"/collect/campaigns/{world['campaign'].pk}/next/")
+    vtask = Task.objects.get(assignee=world["badr"])
+    assert vtask.kind == "validate"
+    page = badr.get(f"/collect/tasks/{vtask.pk}/").content.decode()
+    assert "أيقظني الساعة الخامسة" in page
+    missing = badr.post(f"/collect/tasks/{vtask.pk}/", {"intent_score": "2"})
+    assert missing.status_code == 400 and "grammar_score" in missing.content.decode()
+    badr.post(f"/collect/tasks/{vtask.pk}/", {"intent_score": "2", "slots_score": "2", "grammar_score": "4",
+                                              "spelling_score": "2", "language_identification": "target"})
+    assert Judgment.objects.get(annotator=world["badr"]).utterance == utterance
+    progress = login(world["amal"]).get("/collect/progress/").content.decode()
+    assert 'data-key="submitted">1<' in progress
+
+
+def test_someone_elses_task_answers_404(world):
+    amal = login(world["amal"])
+    amal.post(f"/collect/campaigns/{world['campaign'].pk}/next/")
+    task = Task.objects.get(assignee=world["amal"])
+    badr = login(world["badr"])
+    assert badr.get(f"/collect/tasks/{task.pk}/").status_code == 404
+    assert badr.get(f"/collect/tasks/{task.pk}/check/", {"annotated": "x"}).status_code == 404
+    assert badr.post(f"/collect/tasks/{task.pk}/skip/", {"reason": "x"}).status_code == 404
+    hana = login(world["hana"])
+    other = f.campaign([f.locale("de-DE")], [world["alarm"]])
+    assert hana.post(f"/collect/campaigns/{other.pk}/next/").status_code == 404
+
+
+def test_skip_page_needs_a_reason(world):
+    amal = login(world["amal"])
+    amal.post(f"/collect/campaigns/{world['campaign'].pk}/next/")
+    task = Task.objects.get(assignee=world["amal"])
+    assert amal.post(f"/collect/tasks/{task.pk}/skip/", {"reason": ""}).status_code == 400
+    assert amal.post(f"/collect/tasks/{task.pk}/skip/", {"reason": "unclear"}).status_code == 302
+    assert Task.objects.get(pk=task.pk).leases.get().skip_reason == "unclear"
+
+
+def test_lead_dashboard_and_csv_keep_annotator_ids(world):
+    lead = f.member("locale_lead", world["ar"], username="lead-ar")
+    from parley.collection.services import task_claim_next, task_submit_judgment, task_submit_utterance
+
+    t = task_claim_next(annotator=world["amal"])
+    u = task_submit_utterance(task=t, annotator=world["amal"], annotated="أيقظني الساعة [time : الخامسة]")
+    for who in ("badr", "carim"):
+        v = task_claim_next(annotator=world[who])
+        task_submit_judgment(task=v, annotator=world[who], intent_score=2, slots_score=2, grammar_score=3,
+                             spelling_score=2, language_identification="target")
+    client = login(lead)
+    page = client.get(f"/collect/lead/{world['campaign'].pk}/").content.decode()
+    assert 'data-locale="ar-SA" data-intent="alarm_set"' in page and 'data-locale="ja-JP"' not in page
+    assert "1 / 2" in page
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/collect/lead/{world['campaign'].pk}/export.csv").content.decode())))
+    assert {r["annotator_id"] for r in rows} == {str(world["badr"].pk), str(world["carim"].pk)}
+    assert {r["author_id"] for r in rows} == {str(world["amal"].pk)} and rows[0]["utterance_id"] == str(u.pk)
+    annotators = client.get(f"/collect/lead/{world['campaign'].pk}/export.csv?what=annotators").content.decode()
+    assert str(world["amal"].pk) in annotators
+    # the lead of ar-SA alone may not pause a campaign that also covers ja-JP
+    assert client.post(f"/collect/lead/{world['campaign'].pk}/status/", {"to": "paused"}).status_code == 403

@@ -209,3 +209,14 @@ def test_review_is_for_candidates_not_collected_or_imported_rows(de, alarm):
     candidate = f.utterance(de, alarm, "alarm", status="submitted", source="mined")
     with pytest.raises(ValidationError):
         utterance_review(utterance=candidate, accept=False, actor="test", reason=" ")
+
+
+def test_defaults_apply_even_when_the_default_rows_are_gone(de, alarm):
+    from parley.datasets.defaults import default_rules_ensure
+    from parley.datasets.models import PromotionRule
+
+    PromotionRule.objects.all().delete()  # e.g. a flushed database
+    collected = accepted(de, alarm, "weck mich", source="collected")
+    utterances_promote(locale=de, actor="test")
+    assert state(collected) == ("promoted", "test")
+    assert default_rules_ensure() == 8 and default_rules_ensure() == 0

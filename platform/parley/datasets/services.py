@@ -40,8 +40,12 @@ def _side(partition: str) -> frozenset:
 
 
 def promotion_rules_for(*, locale: Locale) -> dict[str, PromotionRule]:
-    """source → the rule in force for the locale: its own rule, else the every-locale default."""
-    rules: dict[str, PromotionRule] = {}
+    """source → the rule in force for the locale: its own rule, else the every-locale default
+    (else Parley's built-in default, should the default rows be missing)."""
+    from .defaults import DEFAULT_TARGETS
+
+    rules: dict[str, PromotionRule] = {source: PromotionRule(locale=None, source=source, target=target)
+                                       for source, target in DEFAULT_TARGETS.items()}
     for rule in PromotionRule.objects.filter(locale__isnull=True):
         rules[rule.source] = rule
     for rule in PromotionRule.objects.filter(locale=locale):
@@ -151,10 +155,11 @@ def utterances_promote(*, locale: Locale, actor, utterance_ids=None, task_run=No
             elif text_parts:
                 wanted[c["id"]] = P.TEST if P.TEST in text_parts else min(text_parts)
             else:
-                to_split[(rule.pk if rule else None, c["intent_id"])].append(c)
-        history = _split_history(locale=locale, intent_ids={intent for _rule, intent in to_split}) if to_split else {}
-        for (rule_pk, intent_id), rows in to_split.items():
-            rule = next((r for r in rules.values() if r.pk == rule_pk), None)
+                to_split[(c["source"], c["intent_id"])].append(c)  # a source has one rule in a locale
+        history = _split_history(locale=locale, intent_ids={intent for _source, intent in to_split}) if to_split \
+            else {}
+        for (source, intent_id), rows in to_split.items():
+            rule = rules.get(source)
             shares = {P.TRAIN: rule.split_train, P.DEV: rule.split_dev, P.TEST: rule.split_test} if rule else \
                 {P.TRAIN: Decimal("0.8"), P.DEV: Decimal("0.1"), P.TEST: Decimal("0.1")}
             unit_of = {c["id"]: c["parallel_key"] or f"text:{c['normalized']}" for c in rows}

@@ -21,6 +21,19 @@ _READ_GUIDES_AND_LEXICON = ["nlu.view_intentguide", "nlu.view_slottypeguide", "n
                             "nlu.view_lexiconconcept", "nlu.view_coveragetarget"]
 _READ_RELEASES = ["datasets.view_release", "datasets.view_releasefile"]
 
+# Culture (issue 6). Linguists and leads write their locales' template texts, sensitive terms and
+# holidays; leads also set the registers (how the assistant addresses users is a lead's call) and
+# are the reviewers who approve, retire or reopen texts. Template keys are shared: platform admins.
+_CULTURE_LOCALE_MODELS = ("responsetemplate", "sensitiveterm", "holiday", "holidaydate")
+_CULTURE_READ = ["culture.view_templatekey", "culture.view_responsetemplate", "culture.view_formalityregister",
+                 "culture.view_registeroverride", "culture.view_sensitiveterm", "culture.view_holiday",
+                 "culture.view_holidaydate", "culture.view_holidayyear"]
+_CULTURE_LINGUIST = _CULTURE_READ + [f"culture.{action}_{model}" for model in _CULTURE_LOCALE_MODELS
+                                     for action in ("add", "change", "delete")]
+_CULTURE_LEAD = _CULTURE_LINGUIST + ["culture.approve_responsetemplate"] + [
+    f"culture.{action}_{model}" for model in ("formalityregister", "registeroverride")
+    for action in ("add", "change", "delete")]
+
 ROLE_DEFAULTS = {
     PLATFORM_ADMIN: {
         "name": "Platform admin",
@@ -38,7 +51,8 @@ ROLE_DEFAULTS = {
             f"nlu.{action}_coveragetarget" for action in ("view", "add", "change", "delete")]
         + _READ_RELEASES + ["datasets.promote_utterances", "datasets.view_testretirement", "datasets.add_testretirement"]
         + [f"datasets.{action}_{model}" for model in ("promotionrule", "testfloor")
-           for action in ("view", "add", "change", "delete")],
+           for action in ("view", "add", "change", "delete")]
+        + _CULTURE_LEAD,
     },
     LINGUIST: {
         "name": "Linguist",
@@ -46,7 +60,8 @@ ROLE_DEFAULTS = {
         "permissions": _READ_REGISTRY + _READ_SCHEMA + ["runs.view_taskrun", "nlu.view_utterance",
                                                         "nlu.change_utterance", "checks.view_checkresult"]
         + _EDIT_GUIDES_AND_LEXICON + ["nlu.view_coveragetarget"] + _READ_RELEASES
-        + ["datasets.view_promotionrule", "datasets.view_testfloor", "datasets.view_testretirement"],
+        + ["datasets.view_promotionrule", "datasets.view_testfloor", "datasets.view_testretirement"]
+        + _CULTURE_LINGUIST,
     },
     ANNOTATOR: {
         "name": "Annotator",
@@ -59,7 +74,7 @@ ROLE_DEFAULTS = {
         "description": "A model pipeline using the REST API with a scoped token.",
         "permissions": _READ_REGISTRY + _READ_SCHEMA + ["runs.view_taskrun", "nlu.view_utterance",
                                                         "checks.view_checkresult"]
-        + _READ_GUIDES_AND_LEXICON + _READ_RELEASES,
+        + _READ_GUIDES_AND_LEXICON + _READ_RELEASES + _CULTURE_READ,
         "admin_site": False,
     },
 }

@@ -16,6 +16,8 @@ SCOPES = {
     "datasets:read": _("List and download dataset releases"),
     "datasets:write": _("Promote utterances, build releases, manage promotion rules, floors and retirements"),
     "feedback:write": _("Push user feedback events"),
+    "culture:read": _("Read templates, registers, sensitive terms and holidays; render templates"),
+    "culture:write": _("Write template texts, registers, sensitive terms and holidays"),
 }
 
 
@@ -37,4 +39,7 @@ SCOPE_NEEDS = {
     "datasets:read": ["datasets.view_release"],
     "datasets:write": ["datasets.promote_utterances", "datasets.add_release", "datasets.change_promotionrule",
                        "datasets.add_testretirement", "datasets.change_testfloor"],
+    "culture:read": ["culture.view_responsetemplate"],
+    "culture:write": ["culture.change_responsetemplate", "culture.change_sensitiveterm", "culture.change_holiday",
+                      "culture.add_templatekey"],
 }

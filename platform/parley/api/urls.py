@@ -1,5 +1,5 @@
 """/api/v1/: every app's API registered on one router."""
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from parley.access.api import ApiTokenViewSet, EventViewSet, MeView, TaskRunViewSet
@@ -27,7 +27,20 @@ router.register("lexicon-concepts", LexiconConceptViewSet, basename="lexiconconc
 router.register("lexicon-entries", LexiconEntryViewSet, basename="lexiconentry")
 router.register("coverage-targets", CoverageTargetViewSet, basename="coveragetarget")
 
-urlpatterns = [
+# --- culture (issue 6): templates, registers, sensitive terms, holidays ---
+from parley.culture.api import (FormalityRegisterViewSet, RegisterOverrideViewSet, ResponseTemplateViewSet,  # noqa: E402
+                                SensitiveTermViewSet, TemplateKeyViewSet, TemplateRenderView)
+
+router.register("template-keys", TemplateKeyViewSet, basename="templatekey")
+router.register("response-templates", ResponseTemplateViewSet, basename="responsetemplate")
+router.register("formality-registers", FormalityRegisterViewSet, basename="formalityregister")
+router.register("register-overrides", RegisterOverrideViewSet, basename="registeroverride")
+router.register("sensitive-terms", SensitiveTermViewSet, basename="sensitiveterm")
+culture_urls = [
+    re_path(r"^templates/(?P<key>[A-Za-z0-9_.]+)/render/?$", TemplateRenderView.as_view(), name="template-render"),
+]
+
+urlpatterns = culture_urls + [
     path("me/", MeView.as_view(), name="me"),
     path("exports/<str:format_name>/", ExportView.as_view(), name="export"),
     path("coverage/", CoverageView.as_view(), name="coverage"),

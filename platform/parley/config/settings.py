@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "parley.nlu",
     "parley.interchange",
     "parley.datasets",
+    "parley.culture",
 ]
 
 MIDDLEWARE = [

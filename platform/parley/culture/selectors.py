@@ -1,0 +1,140 @@
+"""Culture reads: template resolution along the fallback chain, rendering, registers, terms."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from parley.locales.models import Locale
+from parley.locales.selectors import locale_fallback_chain
+
+from .models import (FormalityRegister, Holiday, HolidayDate, RegisterOverride, ResponseTemplate, SensitiveTerm,
+                     TemplateKey)
+from .rendering import PARAMETER_TYPES, RenderError, coerce, format_pattern
+
+
+def template_key_list() -> QuerySet[TemplateKey]:
+    return TemplateKey.objects.select_related("intent", "intent__scenario", "source_locale")
+
+
+def template_list() -> QuerySet[ResponseTemplate]:
+    return ResponseTemplate.objects.select_related("key", "key__source_locale", "locale")
+
+
+def register_list() -> QuerySet[FormalityRegister]:
+    return FormalityRegister.objects.select_related("locale")
+
+
+def register_override_list() -> QuerySet[RegisterOverride]:
+    return RegisterOverride.objects.select_related("locale", "scenario", "register")
+
+
+def sensitive_term_list() -> QuerySet[SensitiveTerm]:
+    return SensitiveTerm.objects.select_related("locale")
+
+
+def holiday_list() -> QuerySet[Holiday]:
+    return Holiday.objects.select_related("locale")
+
+
+def holiday_date_list() -> QuerySet[HolidayDate]:
+    return HolidayDate.objects.select_related("holiday", "holiday__locale")
+
+
+class TemplateNotFound(LookupError):
+    pass
+
+
+@dataclass
+class Rendered:
+    text: str
+    locale: str
+    register: str
+    requested_locale: str
+    requested_register: str | None
+    template_id: int
+    fallback_chain: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "locale": self.locale, "register": self.register,
+                "requested_locale": self.requested_locale, "requested_register": self.requested_register,
+                "template_id": self.template_id, "fallback_chain": self.fallback_chain, "warnings": self.warnings}
+
+
+def default_register_for(*, locale_ids: list[int], scenario_id: int | None) -> dict[int, str | None]:
+    """Per locale id: the register the assistant uses there when none is asked for (the scenario's
+    override first, then the locale's default; None for a locale without registers)."""
+    defaults = dict(FormalityRegister.objects.filter(locale_id__in=locale_ids, is_default=True)
+                    .values_list("locale_id", "code"))
+    if scenario_id is not None:
+        defaults.update(RegisterOverride.objects.filter(locale_id__in=locale_ids, scenario_id=scenario_id)
+                        .values_list("locale_id", "register__code"))
+    return {pk: defaults.get(pk) for pk in locale_ids}
+
+
+def template_resolve(*, key: TemplateKey, locale: Locale, register: str | None = None
+                     ) -> tuple[ResponseTemplate, list[str], list[str]]:
+    """The approved text to say, its locale's fallback chain, and what fell back.
+
+    Order: the requested register (or, none asked, the locale's default for the key's scenario)
+    along the locale's fallback chain; then each locale's own default register along the chain;
+    then a text without register (locales without registers). A register is never swapped
+    inside a locale before its ancestors were asked, so de-AT "Sie" prefers de "Sie" to de-AT "du".
+    """
+    chain = locale_fallback_chain(locale=locale)
+    registered = dict(Locale.objects.filter(tag__in=chain).values_list("tag", "pk"))
+    steps = [(tag, registered[tag]) for tag in chain if tag in registered]
+    ids = [pk for _tag, pk in steps]
+    scenario_id = key.intent.scenario_id if key.intent_id else None
+    defaults = default_register_for(locale_ids=ids, scenario_id=scenario_id)
+    approved = {(t.locale_id, t.register): t for t in ResponseTemplate.objects.filter(
+        key=key, locale_id__in=ids, status=ResponseTemplate.Status.APPROVED).select_related("locale")}
+    wanted = register if register is not None else defaults.get(locale.pk)
+    candidates: list[tuple[int, str]] = []
+    if wanted is not None:
+        candidates += [(pk, wanted) for pk in ids]
+    candidates += [(pk, defaults[pk]) for pk in ids if defaults[pk] is not None]
+    candidates += [(pk, "") for pk in ids]
+    for pk, code in candidates:
+        template = approved.get((pk, code))
+        if template is None:
+            continue
+        warnings = []
+        if pk != locale.pk:
+            warnings.append(f"no approved {locale.tag} text for {key.key}; used {template.locale.tag}")
+        if wanted is not None and code != wanted:
+            warnings.append(f"no approved text in register {wanted!r}; used {code or 'no register'!r}")
+        return template, chain, warnings
+    raise TemplateNotFound(f"{key.key} has no approved text in {' → '.join(chain)}")
+
+
+def template_render(*, key: TemplateKey, locale: Locale, register: str | None, parameters: dict) -> Rendered:
+    """The text for a locale (and register), formatted by ICU with the caller's values."""
+    if not isinstance(parameters, dict):
+        raise RenderError("must be an object of parameter name to value")
+    declared = {p["name"]: p for p in key.parameters}
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise RenderError(f"{', '.join(unknown)} not declared by {key.key} (declared: "
+                          f"{', '.join(declared) or 'none'})")
+    missing = [name for name in declared if name not in parameters]
+    if missing:
+        raise RenderError(f"missing {', '.join(missing)}")
+    values = {name: coerce(name, parameters[name], declared[name].get("type", "string")) for name in declared}
+    template, chain, warnings = template_resolve(key=key, locale=locale, register=register)
+    text = format_pattern(template.body, template.locale.tag, values)
+    return Rendered(text=text, locale=template.locale.tag, register=template.register, requested_locale=locale.tag,
+                    requested_register=register, template_id=template.pk, fallback_chain=chain, warnings=warnings)
+
+
+def sample_values(*, key: TemplateKey) -> dict:
+    """The key's sample values, coerced like a render request's (for previews)."""
+    values = {}
+    for spec in key.parameters:
+        kind = spec.get("type", "string")
+        sample = spec.get("sample")
+        if sample is None:
+            sample = {"number": 3, "date": "2026-12-24", "string": spec["name"]}.get(kind, spec["name"])
+        values[spec["name"]] = coerce(spec["name"], sample, kind if kind in PARAMETER_TYPES else "string")
+    return values

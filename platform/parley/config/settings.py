@@ -166,6 +166,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LocaleStatusEnum": "parley.locales.models.Locale.Status",
         "TaskRunStatusEnum": "parley.runs.models.TaskRun.Status",
+        # culture
+        "ResponseTemplateStatusEnum": "parley.culture.models.ResponseTemplate.Status",
+        "SensitiveTermKindEnum": "parley.culture.models.SensitiveTerm.Kind",
+        "SlotTypeKindEnum": "parley.nlu.models.SlotType.Kind",  # named once a second "kind" exists
     },
 }
 

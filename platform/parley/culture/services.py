@@ -146,6 +146,16 @@ def template_checks_run(*, template: ResponseTemplate) -> list:
     return findings
 
 
+def templates_recheck(*, locale) -> int:
+    """Check a locale's live texts again (a term or register changed what they are judged by)."""
+    texts = ResponseTemplate.objects.filter(locale=locale).exclude(status=ResponseTemplate.Status.RETIRED)
+    count = 0
+    for text in texts.select_related("key", "key__source_locale", "locale"):
+        template_checks_run(template=text)
+        count += 1
+    return count
+
+
 def _register_clean(locale, register: str) -> str:
     register = (register or "").strip()
     if register and not re.fullmatch(r"[-a-zA-Z0-9_]{1,30}", register):
@@ -239,7 +249,8 @@ def _register_payload(reg: FormalityRegister) -> dict:
 
 @transaction.atomic
 def register_save(*, locale, code: str, actor, name: str | None = None, is_default: bool | None = None,
-                  guidance: str | None = None, examples=None, order: int | None = None) -> FormalityRegister:
+                  guidance: str | None = None, examples=None, order: int | None = None,
+                  recheck: bool = True) -> FormalityRegister:
     """Create or change the register `code` of a locale. Making one the default clears the old one."""
     if not isinstance(code, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,29}", code):
         raise ValidationError({"code": [f"{code!r} is not a register code (lower case, like sie or polite)"]})
@@ -263,6 +274,8 @@ def register_save(*, locale, code: str, actor, name: str | None = None, is_defau
     event_record(actor=actor, verb=f"formality_register.{'created' if created else 'updated'}", target=reg,
                  locale=locale, payload=after if created else {k: {"from": before[k], "to": after[k]}
                                                               for k in after if after[k] != before[k]})
+    if recheck:
+        templates_recheck(locale=locale)
     return reg
 
 
@@ -275,6 +288,7 @@ def register_delete(*, register: FormalityRegister, actor) -> None:
     event_record(actor=actor, verb="formality_register.deleted", target=register, locale=register.locale,
                  payload=_register_payload(register))
     register.delete()
+    templates_recheck(locale=register.locale)
 
 
 @transaction.atomic
@@ -330,7 +344,7 @@ def sensitive_term_problem(*, locale, term, kind: str, exclude_pk=None) -> tuple
 @transaction.atomic
 def sensitive_term_create(*, locale, term: str, actor, kind: str = SensitiveTerm.Kind.TERM,
                           severity: str = SensitiveTerm.Severity.WARN, reason: str = "", replacement: str = "",
-                          source: str = "manual") -> SensitiveTerm:
+                          source: str = "manual", recheck: bool = True) -> SensitiveTerm:
     if kind not in SensitiveTerm.Kind.values:
         raise ValidationError({"kind": [f"{kind!r} is not one of {SensitiveTerm.Kind.values}"]})
     if severity not in SensitiveTerm.Severity.values:
@@ -341,6 +355,8 @@ def sensitive_term_create(*, locale, term: str, actor, kind: str = SensitiveTerm
     row = SensitiveTerm.objects.create(locale=locale, kind=kind, term=term.strip(), normalized=normalized,
                                        severity=severity, reason=reason, replacement=replacement, source=source)
     event_record(actor=actor, verb="sensitive_term.created", target=row, locale=locale, payload=_term_payload(row))
+    if recheck and kind == SensitiveTerm.Kind.TERM:
+        templates_recheck(locale=locale)
     return row
 
 
@@ -366,6 +382,7 @@ def sensitive_term_update(*, row: SensitiveTerm, actor, term: str | None = None,
         row.save()
         event_record(actor=actor, verb="sensitive_term.updated", target=row, locale=row.locale,
                      payload={"from": before, "to": after})
+        templates_recheck(locale=row.locale)
     return row
 
 
@@ -373,3 +390,73 @@ def sensitive_term_update(*, row: SensitiveTerm, actor, term: str | None = None,
 def sensitive_term_delete(*, row: SensitiveTerm, actor) -> None:
     event_record(actor=actor, verb="sensitive_term.deleted", target=row, locale=row.locale, payload=_term_payload(row))
     row.delete()
+    templates_recheck(locale=row.locale)
+
+
+# --- Culture packs ---------------------------------------------------------------------------------
+
+def culture_packs_load(*, directory, actor=None) -> dict[str, int]:
+    """Load every culture pack in `directory` in one transaction: all of them, or none.
+
+    Additive, like schema_load: registers, overrides, terms and topics missing from a locale are
+    created (source "pack"); what exists is left as a linguist may have refined it, so loading
+    again changes nothing. A locale's default register is set only while it has none.
+    """
+    from parley.locales.models import Locale
+    from parley.locales.packs import PackError, PackLoadError
+    from parley.nlu.models import Scenario
+
+    from .checks import normalize_term
+    from .packs import read_culture_packs
+
+    packs = read_culture_packs(directory)
+    counts = {"registers": 0, "overrides": 0, "terms": 0, "topics": 0, "unchanged": 0}
+    errors: list[PackError] = []
+    with transaction.atomic():
+        for pack in packs:
+            locale = Locale.objects.filter(tag=pack.tag).first()
+            if locale is None:
+                errors.append(PackError(pack.file, "tag", f"{pack.tag} is not a registered locale (run locales_load)"))
+                continue
+            has_default = FormalityRegister.objects.filter(locale=locale, is_default=True).exists()
+            for spec in pack.registers:
+                if FormalityRegister.objects.filter(locale=locale, code=spec["code"]).exists():
+                    counts["unchanged"] += 1
+                    continue
+                register_save(locale=locale, code=spec["code"], name=spec["name"], order=spec.get("order", 0),
+                              is_default=bool(spec.get("default")) and not has_default,
+                              guidance=spec.get("guidance", ""), examples=spec.get("examples", []), actor=actor,
+                              recheck=False)
+                counts["registers"] += 1
+            for i, spec in enumerate(pack.overrides):
+                scenario = Scenario.objects.filter(name=spec["scenario"]).first()
+                if scenario is None:
+                    errors.append(PackError(pack.file, f"overrides[{i}].scenario",
+                                            f"{spec['scenario']!r} is not a scenario (run schema_load)"))
+                    continue
+                if RegisterOverride.objects.filter(locale=locale, scenario=scenario).exists():
+                    counts["unchanged"] += 1
+                    continue
+                register_override_set(locale=locale, scenario=scenario, actor=actor, note=spec.get("note", ""),
+                                      register=FormalityRegister.objects.get(locale=locale, code=spec["register"]))
+                counts["overrides"] += 1
+            for kind, items, text_key in ((SensitiveTerm.Kind.TERM, pack.terms, "term"),
+                                          (SensitiveTerm.Kind.TOPIC, pack.topics, "topic")):
+                for i, spec in enumerate(items):
+                    normalized = normalize_term(spec[text_key].strip(), language=locale.language)
+                    if SensitiveTerm.objects.filter(locale=locale, kind=kind, normalized=normalized).exists():
+                        counts["unchanged"] += 1
+                        continue
+                    _normalized, problem = sensitive_term_problem(locale=locale, term=spec[text_key], kind=kind)
+                    if problem:
+                        errors.append(PackError(pack.file, f"{text_key}s[{i}].{text_key}", problem))
+                        continue
+                    sensitive_term_create(locale=locale, term=spec[text_key], kind=kind, actor=actor,
+                                          severity=spec.get("severity", SensitiveTerm.Severity.WARN),
+                                          reason=spec.get("reason") or "", replacement=spec.get("replacement") or "",
+                                          source="pack", recheck=False)
+                    counts["terms" if kind == SensitiveTerm.Kind.TERM else "topics"] += 1
+            templates_recheck(locale=locale)
+        if errors:
+            raise PackLoadError(errors)  # rolls back the whole load
+    return counts

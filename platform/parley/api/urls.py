@@ -28,7 +28,9 @@ router.register("lexicon-entries", LexiconEntryViewSet, basename="lexiconentry")
 router.register("coverage-targets", CoverageTargetViewSet, basename="coveragetarget")
 
 # --- culture (issue 6): templates, registers, sensitive terms, holidays ---
-from parley.culture.api import (FormalityRegisterViewSet, RegisterOverrideViewSet, ResponseTemplateViewSet,  # noqa: E402
+from parley.culture.api import (FormalityRegisterViewSet, HolidayCoverageView, HolidayViewSet,  # noqa: E402
+                                LocaleHolidayLexiconView, LocaleHolidaysSeedView, LocaleHolidaysView,
+                                LocaleHolidayUtterancesView, RegisterOverrideViewSet, ResponseTemplateViewSet,
                                 SensitiveTermViewSet, TemplateKeyViewSet, TemplateRenderView)
 
 router.register("template-keys", TemplateKeyViewSet, basename="templatekey")
@@ -36,8 +38,17 @@ router.register("response-templates", ResponseTemplateViewSet, basename="respons
 router.register("formality-registers", FormalityRegisterViewSet, basename="formalityregister")
 router.register("register-overrides", RegisterOverrideViewSet, basename="registeroverride")
 router.register("sensitive-terms", SensitiveTermViewSet, basename="sensitiveterm")
+router.register("holidays", HolidayViewSet, basename="holiday")
 culture_urls = [
     re_path(r"^templates/(?P<key>[A-Za-z0-9_.]+)/render/?$", TemplateRenderView.as_view(), name="template-render"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/holidays/?$", LocaleHolidaysView.as_view(), name="locale-holidays"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/holidays/seed/?$", LocaleHolidaysSeedView.as_view(),
+            name="locale-holidays-seed"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/holidays/utterances/?$", LocaleHolidayUtterancesView.as_view(),
+            name="locale-holidays-utterances"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/holidays/lexicon/?$", LocaleHolidayLexiconView.as_view(),
+            name="locale-holidays-lexicon"),
+    re_path(r"^holidays/coverage/?$", HolidayCoverageView.as_view(), name="holiday-coverage"),
 ]
 
 urlpatterns = culture_urls + [

@@ -18,7 +18,7 @@ from parley.checks.models import CheckResult
 from parley.checks.registry import registry
 from parley.nlu.admin import SchemaAdmin
 
-from .models import FormalityRegister, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
+from .models import FormalityRegister, Holiday, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
 from .rendering import RenderError, format_pattern
 from .selectors import sample_values
 from .services import (register_delete, register_override_delete, register_override_set, register_save,
@@ -392,3 +392,111 @@ class SensitiveTermAdmin(LocaleScopedAdmin):
         with transaction.atomic():
             for row in queryset.select_related("locale"):
                 sensitive_term_delete(row=row, actor=request.user)
+
+
+# --- Holidays -----------------------------------------------------------------------------------------
+
+class JsonListField(forms.CharField):
+    """A list of strings typed one per line (aliases) or comma-separated (regions)."""
+
+    def __init__(self, *, separator: str, **kwargs):
+        self.separator = separator
+        super().__init__(required=False, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ("\n" if self.separator == "\n" else ", ").join(value)
+        return value
+
+    def clean(self, value):
+        text = super().clean(value) or ""
+        return [part.strip() for part in text.split(self.separator) if part.strip()]
+
+
+class HolidayForm(forms.ModelForm):
+    aliases = JsonListField(separator="\n", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                            help_text=_("Other names people use, one a line"))
+    regions = JsonListField(separator=",", help_text=_("Subdivision codes, comma-separated (BY, BW); empty: everywhere"))
+    rule_params = forms.JSONField(required=False, help_text=Holiday._meta.get_field("rule_params").help_text)
+    new_date = forms.DateField(required=False, label=_("enter a date"),
+                               help_text=_("For explicit-rule holidays (lunar, announced): one date a save"))
+
+    class Meta:
+        model = Holiday
+        fields = ["locale", "key", "english_name", "native_name", "category", "rule", "greeting", "notes"]
+
+    def clean(self):
+        from .services import holiday_fields_clean
+
+        data = super().clean()
+        locale = data.get("locale") or (self.instance.locale if self.instance.pk else None)
+        if locale is None:
+            return data
+        fields = {name: data[name] for name in ("aliases", "regions", "category", "rule") if name in data}
+        fields["rule_params"] = data.get("rule_params") or {}
+        try:
+            holiday_fields_clean(locale=locale, fields=fields)
+        except ValidationError as exc:
+            for name, problems in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, problems)
+        return data
+
+
+@admin.register(Holiday)
+class HolidayAdmin(LocaleScopedAdmin):
+    form = HolidayForm
+    list_display = ["native_or_english", "english_name", "locale", "category", "rule", "region_list", "source"]
+    list_filter = ["category", "rule", "source", "locale"]
+    list_select_related = ["locale"]
+    search_fields = ["key", "english_name", "native_name", "aliases"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["locale", "key", "english_name", "native_name", "aliases", "category", "regions", "rule",
+                  "rule_params", "greeting", "notes", "new_date"]
+        return fields + ["date_list", "source"] if obj else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["locale", "key", "date_list", "source"] if obj else []
+
+    @admin.display(description=_("name"), ordering="native_name")
+    def native_or_english(self, obj):
+        return obj.native_name or obj.english_name
+
+    @admin.display(description=_("regions"))
+    def region_list(self, obj):
+        return ", ".join(obj.regions) or _("everywhere")
+
+    @admin.display(description=_("dates"))
+    def date_list(self, obj):
+        rows = obj.dates.order_by("date")
+        return format_html_join(", ", "{}{}", [(d.date.isoformat(), " ✎" if d.entered else "") for d in rows]) \
+            or _("(none materialized)")
+
+    def save_model(self, request, obj, form, change):
+        from .services import holiday_create, holiday_date_add, holiday_update
+
+        data = form.cleaned_data
+        fields = {name: data[name] for name in ("native_name", "aliases", "category", "regions", "rule", "greeting",
+                                                "notes")}
+        fields["rule_params"] = data.get("rule_params") or {}
+        if change:
+            holiday = holiday_update(holiday=Holiday.objects.select_related("locale").get(pk=obj.pk),
+                                     english_name=data["english_name"], actor=request.user, **fields)
+        else:
+            holiday = holiday_create(locale=data["locale"], key=data["key"], english_name=data["english_name"],
+                                     actor=request.user, **fields)
+        obj.pk = holiday.pk
+        if data.get("new_date"):
+            holiday_date_add(holiday=holiday, date=data["new_date"], actor=request.user)
+
+    def delete_model(self, request, obj):
+        from .services import holiday_delete
+
+        holiday_delete(holiday=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        from .services import holiday_delete
+
+        with transaction.atomic():
+            for holiday in queryset.select_related("locale"):
+                holiday_delete(holiday=holiday, actor=request.user)

@@ -20,14 +20,16 @@ from parley.locales.selectors import UnknownLocale, locale_resolve
 from parley.nlu.api import LocaleTagFilter, _everywhere, _locale_for_write, _require_everywhere
 from parley.nlu.models import Intent, Scenario
 
-from .models import FormalityRegister, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
+from .models import Holiday, FormalityRegister, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
 from .rendering import RenderError, format_pattern
-from .selectors import (TemplateNotFound, register_list, register_override_list, sample_values,
-                        sensitive_term_list, template_key_list, template_list, template_render)
-from .services import (register_delete, register_override_delete, register_override_set, register_save,
-                       sensitive_term_create, sensitive_term_delete, sensitive_term_update, template_delete,
-                       template_evaluate, template_key_create, template_key_update, template_save,
-                       template_status_change, template_step_needs_reviewer)
+from .selectors import (TemplateNotFound, holiday_coverage, holiday_list, holidays_in_year, register_list,
+                        register_override_list, sample_values, sensitive_term_list, template_key_list, template_list,
+                        template_render)
+from .services import (holiday_create, holiday_date_add, holiday_date_remove, holiday_delete, holiday_lexicon_feed,
+                       holiday_update, holiday_utterances_generate, register_delete, register_override_delete,
+                       register_override_set, register_save, sensitive_term_create, sensitive_term_delete,
+                       sensitive_term_update, template_delete, template_evaluate, template_key_create,
+                       template_key_update, template_save, template_status_change, template_step_needs_reviewer)
 
 READ, WRITE = "culture:read", "culture:write"
 APPROVE_PERM = "culture.approve_responsetemplate"
@@ -474,3 +476,207 @@ class SensitiveTermViewSet(_LocaleOwnedViewSet):
         self._may("delete", row)
         sensitive_term_delete(row=row, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Holidays ------------------------------------------------------------------------------------
+
+class HolidaySerializer(serializers.ModelSerializer):
+    locale = serializers.CharField(source="locale.tag", help_text="tag or alias; fixed once created")
+    key = serializers.CharField(required=False, max_length=120)
+    aliases = serializers.ListField(child=serializers.CharField(), required=False)
+    regions = serializers.ListField(child=serializers.CharField(), required=False)
+    rule_params = serializers.JSONField(required=False)
+    dates = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Holiday
+        fields = ["id", "locale", "key", "english_name", "native_name", "aliases", "category", "regions", "rule",
+                  "rule_params", "greeting", "notes", "source", "dates", "updated_at"]
+        read_only_fields = ["source"]
+
+    def get_dates(self, obj) -> list[str]:
+        return [d.isoformat() for d in obj.dates.values_list("date", flat=True)]
+
+
+class HolidayFilter(django_filters.FilterSet):
+    locale = LocaleTagFilter()
+
+    class Meta:
+        model = Holiday
+        fields = ["locale", "category", "rule", "source", "key"]
+
+
+class HolidayViewSet(_LocaleOwnedViewSet):
+    """Holidays of the caller's locales: linguists add and correct them (name, rule, category,
+    regions, greeting, notes); `…/{id}/dates` enters a date (lunar, announced)."""
+
+    serializer_class = HolidaySerializer
+    filterset_class = HolidayFilter
+    model = Holiday
+    selector = staticmethod(holiday_list)
+
+    def create(self, request, *args, **kwargs):
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        locale = _locale_for_write(request, data.pop("locale")["tag"], self._perm("add"))
+        holiday = holiday_create(locale=locale, key=data.pop("key", ""), english_name=data.pop("english_name"),
+                                 actor=request.user, **data)
+        return Response(self.get_serializer(holiday).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        holiday = self.get_object()
+        self._may("change", holiday)
+        fixed = sorted(set(request.data) & {"locale", "key", "source"})
+        if fixed:
+            raise ValidationError({n: ["fixed once created"] for n in fixed})
+        body = self.get_serializer(holiday, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        holiday = holiday_update(holiday=holiday, actor=request.user, **body.validated_data)
+        return Response(self.get_serializer(holiday).data)
+
+    def destroy(self, request, *args, **kwargs):
+        holiday = self.get_object()
+        self._may("delete", holiday)
+        holiday_delete(holiday=holiday, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=inline_serializer("HolidayDateIn", {"date": serializers.DateField(),
+                                                               "remove": serializers.BooleanField(required=False)}),
+                   responses=HolidaySerializer)
+    @action(detail=True, methods=["post"])
+    def dates(self, request, pk=None):
+        """Enter a date of this holiday (kept through every later materialization), or remove one."""
+        holiday = self.get_object()
+        self._may("change", holiday)
+        body = serializers.DateField().to_internal_value(request.data.get("date"))
+        if request.data.get("remove"):
+            row = holiday.dates.filter(date=body).first()
+            if row is None:
+                raise NotFound(f"{holiday.key} has no date {body}.")
+            holiday_date_remove(row=row, actor=request.user)
+        else:
+            holiday_date_add(holiday=holiday, date=body, actor=request.user)
+        return Response(self.get_serializer(holiday).data)
+
+
+def _years(request, *, default_span: int = 1) -> list[int]:
+    import datetime as dt
+
+    raw = request.query_params.get("year")
+    if not raw and request.method == "POST":
+        raw = request.data.get("years")
+    if raw in (None, "", []):
+        this = dt.date.today().year
+        return list(range(this, this + default_span))
+    values = raw if isinstance(raw, list) else str(raw).split(",")
+    try:
+        years = [int(v) for v in values]
+    except (TypeError, ValueError):
+        raise ValidationError({"year": [f"{raw!r} is not a year or a list of years"]}) from None
+    if any(not 1900 <= y <= 2100 for y in years):
+        raise ValidationError({"year": ["years run from 1900 to 2100"]})
+    return years
+
+
+class LocaleHolidaysView(APIView):
+    """GET /api/v1/locales/{tag}/holidays?year=2026[&region=BY]: the holidays and their dates."""
+
+    required_scopes = {"read": READ}
+
+    @extend_schema(parameters=[OpenApiParameter("year", int), OpenApiParameter("region", str)],
+                   responses=inline_serializer("LocaleHolidays", {
+                       "locale": serializers.CharField(), "year": serializers.IntegerField(),
+                       "results": serializers.ListField(child=serializers.DictField())}))
+    def get(self, request, tag):
+        locale = _locale_visible(request, tag, "culture.view_holiday")
+        [year] = _years(request)[:1]
+        region = request.query_params.get("region") or None
+        return Response({"locale": locale.tag, "year": year, "region": region,
+                         "results": holidays_in_year(locale=locale, year=year, region=region)})
+
+
+class LocaleHolidaysSeedView(APIView):
+    """POST /api/v1/locales/{tag}/holidays/seed {years}: seed from the holidays package and
+    materialize the years, as a task run (202 with the run to follow)."""
+
+    required_scopes = {"write": WRITE}
+
+    @extend_schema(request=inline_serializer("HolidaySeed", {"years": serializers.ListField(
+        child=serializers.IntegerField())}), responses={202: serializers.DictField()})
+    def post(self, request, tag):
+        from parley.runs.services import task_run_enqueue
+
+        from .tasks import holidays_materialize_task
+
+        locale = _locale_visible(request, tag, "culture.view_holiday")
+        if not actor_of(request).can("culture.add_holiday", locale_id=locale.pk):
+            raise PermissionDenied("You may not add holidays in this locale.")
+        years = _years(request)
+        run = task_run_enqueue(kind="holidays_materialize", args={"locale": locale.tag, "years": years},
+                               task=holidays_materialize_task, actor=request.user, locale_tag=locale.tag)
+        return Response({"task_run": run.pk, "url": f"/api/v1/task-runs/{run.pk}/"}, status=status.HTTP_202_ACCEPTED)
+
+
+class LocaleHolidayUtterancesView(APIView):
+    """POST /api/v1/locales/{tag}/holidays/utterances: "when is {holiday}" candidates as submitted
+    utterances (source holiday-generated) for native review."""
+
+    required_scopes = {"write": WRITE}
+
+    @extend_schema(request=inline_serializer("HolidayUtterances", {
+        "intent": serializers.CharField(required=False, default="calendar_query"),
+        "slot_type": serializers.CharField(required=False, default="event_name"),
+        "patterns": serializers.ListField(child=serializers.CharField(), required=False),
+        "holidays": serializers.ListField(child=serializers.CharField(), required=False)}),
+        responses=serializers.DictField())
+    def post(self, request, tag):
+        locale = _locale_visible(request, tag, "culture.view_holiday")
+        actor = actor_of(request)
+        if not (actor.can("culture.change_holiday", locale_id=locale.pk)
+                and actor.can("nlu.change_utterance", locale_id=locale.pk)):
+            raise PermissionDenied("You may not make utterances from this locale's holidays.")
+        intent = Intent.objects.filter(name=request.data.get("intent") or "calendar_query").first()
+        if intent is None:
+            raise ValidationError({"intent": [f"no intent {request.data.get('intent') or 'calendar_query'!r}"]})
+        result = holiday_utterances_generate(locale=locale, intent=intent, actor=request.user,
+                                             slot_type=request.data.get("slot_type") or "event_name",
+                                             patterns=request.data.get("patterns"),
+                                             holiday_keys=request.data.get("holidays"))
+        return Response(result, status=status.HTTP_201_CREATED if result["created"] else status.HTTP_200_OK)
+
+
+class LocaleHolidayLexiconView(APIView):
+    """POST /api/v1/locales/{tag}/holidays/lexicon {slot_type}: native names and aliases as lexicon
+    values; new concepts only for platform admins (concepts are global)."""
+
+    required_scopes = {"write": WRITE}
+
+    @extend_schema(request=inline_serializer("HolidayLexicon", {"slot_type": serializers.CharField()}),
+                   responses=serializers.DictField())
+    def post(self, request, tag):
+        locale = _locale_visible(request, tag, "culture.view_holiday")
+        actor = actor_of(request)
+        if not actor.can("nlu.add_lexiconentry", locale_id=locale.pk):
+            raise PermissionDenied("You may not add lexicon values in this locale.")
+        result = holiday_lexicon_feed(locale=locale, slot_type_name=request.data.get("slot_type") or "",
+                                      actor=request.user,
+                                      create_concepts=_everywhere(actor, "nlu.add_lexiconconcept"))
+        return Response(result)
+
+
+class HolidayCoverageView(APIView):
+    """GET /api/v1/holidays/coverage?year=2026,2027: locales without holidays, holidays without a
+    native name, years not materialized, explicit holidays without a date (the caller's locales)."""
+
+    required_scopes = {"read": READ}
+
+    @extend_schema(parameters=[OpenApiParameter("year", str, description="comma-separated years")],
+                   responses=serializers.DictField())
+    def get(self, request):
+        from parley.access.scoping import ALL_LOCALES, locales_for
+
+        actor = actor_of(request)
+        scope = locales_for(actor.user, "culture.view_holiday", actor.token)
+        ids = None if scope is ALL_LOCALES else list(scope)
+        return Response(holiday_coverage(locale_ids=ids, years=_years(request, default_span=2)))

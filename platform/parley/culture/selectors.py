@@ -138,3 +138,69 @@ def sample_values(*, key: TemplateKey) -> dict:
             sample = {"number": 3, "date": "2026-12-24", "string": spec["name"]}.get(kind, spec["name"])
         values[spec["name"]] = coerce(spec["name"], sample, kind if kind in PARAMETER_TYPES else "string")
     return values
+
+
+# --- Holidays --------------------------------------------------------------------------------------
+
+def holidays_in_year(*, locale: Locale, year: int, region: str | None = None) -> list[dict]:
+    """The locale's holidays with their dates in `year` (a region: nationwide ones and its own)."""
+    rows = Holiday.objects.filter(locale=locale).prefetch_related(
+        models_prefetch_dates(year)).order_by("key")
+    result = []
+    for h in rows:
+        if region and h.regions and region not in h.regions:
+            continue
+        dates = [d.date.isoformat() for d in h.year_dates]
+        if not dates:
+            continue
+        result.append({"key": h.key, "english_name": h.english_name, "native_name": h.native_name,
+                       "aliases": h.aliases, "category": h.category, "regions": h.regions, "rule": h.rule,
+                       "dates": dates, "greeting": h.greeting, "notes": h.notes, "source": h.source})
+    result.sort(key=lambda r: (r["dates"][0], r["key"]))
+    return result
+
+
+def models_prefetch_dates(year: int):
+    from django.db.models import Prefetch
+
+    return Prefetch("dates", queryset=HolidayDate.objects.filter(year=year).order_by("date"), to_attr="year_dates")
+
+
+def holiday_coverage(*, locale_ids=None, years: list[int]) -> dict:
+    """What is missing: locales with no holiday data, holidays without a native name, years not
+    materialized, explicit-rule holidays without a date in a year. `locale_ids` None: all."""
+    from django.db.models import Count
+
+    from .models import HolidayYear
+
+    locales = Locale.objects.exclude(status=Locale.Status.RETIRED)
+    if locale_ids is not None:
+        locales = locales.filter(pk__in=locale_ids)
+    counts = dict(Holiday.objects.filter(locale__in=locales).values_list("locale_id").annotate(n=Count("*")))
+    materialized: dict[int, set[int]] = {}
+    for locale_id, year in HolidayYear.objects.filter(locale__in=locales, year__in=years).values_list(
+            "locale_id", "year"):
+        materialized.setdefault(locale_id, set()).add(year)
+    unnamed: dict[int, list[str]] = {}
+    for locale_id, key in Holiday.objects.filter(locale__in=locales, native_name="").values_list(
+            "locale_id", "key").order_by("key"):
+        unnamed.setdefault(locale_id, []).append(key)
+    explicit_dates = set(HolidayDate.objects.filter(
+        holiday__locale__in=locales, holiday__rule=Holiday.Rule.EXPLICIT, year__in=years).values_list(
+        "holiday_id", "year"))
+    explicit_missing: dict[int, list[str]] = {}
+    for pk, locale_id, key in Holiday.objects.filter(locale__in=locales, rule=Holiday.Rule.EXPLICIT).values_list(
+            "pk", "locale_id", "key").order_by("key"):
+        for year in years:
+            if (pk, year) not in explicit_dates:
+                explicit_missing.setdefault(locale_id, []).append(f"{key} {year}")
+    rows, without = [], []
+    for locale in locales.order_by("tag").only("pk", "tag", "territory"):
+        if not counts.get(locale.pk):
+            without.append(locale.tag)
+            continue
+        rows.append({"locale": locale.tag, "holidays": counts[locale.pk],
+                     "without_native_name": unnamed.get(locale.pk, []),
+                     "years_not_materialized": [y for y in years if y not in materialized.get(locale.pk, set())],
+                     "explicit_dates_missing": explicit_missing.get(locale.pk, [])})
+    return {"years": years, "locales_without_holidays": without, "locales": rows}

@@ -3,6 +3,7 @@ formality registers and overrides, sensitive terms. Every change writes an event
 Holidays have their own module (holidays.py)."""
 from __future__ import annotations
 
+import hashlib
 import re
 
 from django.core.exceptions import ValidationError
@@ -460,3 +461,338 @@ def culture_packs_load(*, directory, actor=None) -> dict[str, int]:
         if errors:
             raise PackLoadError(errors)  # rolls back the whole load
     return counts
+
+
+# --- Holidays ------------------------------------------------------------------------------------------
+
+HOLIDAY_EDIT_FIELDS = ("english_name", "native_name", "aliases", "category", "regions", "rule", "rule_params",
+                       "greeting", "notes")
+
+
+def _holiday_payload(h) -> dict:
+    return {name: getattr(h, name) for name in HOLIDAY_EDIT_FIELDS}
+
+
+def holiday_fields_clean(*, locale, fields: dict) -> dict:
+    """The editable fields, checked together (a rule and its parameters), or every problem."""
+    from .holiday_rules import package_subdivisions, rule_params_problem
+    from .models import Holiday
+
+    problems: dict[str, list[str]] = {}
+    cleaned = dict(fields)
+    for name in ("english_name", "native_name", "greeting"):
+        if name in cleaned and (not isinstance(cleaned[name], str) or len(cleaned[name]) > (300 if name == "greeting"
+                                                                                           else 200)):
+            problems[name] = ["must be text of at most 200 characters (greeting 300)"]
+    if "category" in cleaned and cleaned["category"] not in Holiday.Category.values:
+        problems["category"] = [f"{cleaned['category']!r} is not one of {', '.join(Holiday.Category.values)}"]
+    for name in ("aliases", "regions"):
+        if name in cleaned:
+            value = cleaned[name]
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                problems[name] = ["must be a list of non-empty strings"]
+            else:
+                cleaned[name] = list(dict.fromkeys(v.strip() for v in value))
+    if "regions" in cleaned and "regions" not in problems and cleaned["regions"]:
+        known = set(package_subdivisions(locale.territory))
+        unknown = [r for r in cleaned["regions"] if known and r not in known]
+        if unknown:
+            problems["regions"] = [f"{', '.join(unknown)} not subdivisions of {locale.territory} "
+                                   f"({', '.join(sorted(known))})"]
+    if "rule" in cleaned or "rule_params" in cleaned:
+        rule = cleaned.get("rule", "fixed")
+        problem = rule_params_problem(rule, cleaned.get("rule_params", {}))
+        if problem:
+            problems["rule_params"] = [problem]
+    if problems:
+        raise ValidationError(problems)
+    return cleaned
+
+
+@transaction.atomic
+def holiday_create(*, locale, key: str, english_name: str, actor, **fields):
+    """A linguist's holiday (source "linguist"); dates follow from its rule (holiday_materialize)
+    or are entered per year (explicit rule)."""
+    from django.utils.text import slugify
+
+    from .models import Holiday
+
+    key = slugify(key or english_name)[:120]
+    if not key:
+        raise ValidationError({"key": ["required"]})
+    if Holiday.objects.filter(locale=locale, key=key).exists():
+        raise ValidationError({"key": [f"{locale.tag} already has the holiday {key!r}"]})
+    if not isinstance(english_name, str) or not english_name.strip():
+        raise ValidationError({"english_name": ["required"]})
+    fields.setdefault("rule", Holiday.Rule.EXPLICIT)
+    fields.setdefault("rule_params", {})
+    cleaned = holiday_fields_clean(locale=locale, fields={"english_name": english_name.strip(), **fields})
+    holiday = Holiday.objects.create(locale=locale, key=key, source="linguist", **cleaned)
+    _holiday_compute(holiday, _materialized_years(locale))
+    event_record(actor=actor, verb="holiday.created", target=holiday, locale=locale, payload=_holiday_payload(holiday))
+    return holiday
+
+
+@transaction.atomic
+def holiday_update(*, holiday, actor, **fields):
+    """A correction. The holiday becomes the linguists' (source "linguist"): seeding from the
+    package never overwrites it again. A changed rule drops the dates it computed."""
+    unknown = sorted(set(fields) - set(HOLIDAY_EDIT_FIELDS))
+    if unknown:
+        raise ValidationError({n: ["not editable"] for n in unknown})
+    if "rule" in fields and "rule_params" not in fields:
+        fields["rule_params"] = holiday.rule_params if fields["rule"] == holiday.rule else {}
+    if "rule_params" in fields and "rule" not in fields:
+        fields["rule"] = holiday.rule
+    cleaned = holiday_fields_clean(locale=holiday.locale, fields=fields)
+    before = _holiday_payload(holiday)
+    for name, value in cleaned.items():
+        setattr(holiday, name, value)
+    after = _holiday_payload(holiday)
+    if after == before:
+        return holiday
+    holiday.source = "linguist"
+    holiday.save()
+    if (before["rule"], before["rule_params"]) != (after["rule"], after["rule_params"]):
+        holiday.dates.filter(entered=False).delete()
+        _holiday_compute(holiday, _materialized_years(holiday.locale))
+    event_record(actor=actor, verb="holiday.updated", target=holiday, locale=holiday.locale,
+                 payload={k: {"from": before[k], "to": after[k]} for k in after if after[k] != before[k]})
+    return holiday
+
+
+@transaction.atomic
+def holiday_delete(*, holiday, actor) -> None:
+    event_record(actor=actor, verb="holiday.deleted", target=holiday, locale=holiday.locale,
+                 payload=_holiday_payload(holiday))
+    holiday.delete()
+
+
+@transaction.atomic
+def holiday_date_add(*, holiday, date, actor):
+    """An entered date (a lunar or announced holiday's date in one year). Entered dates survive
+    every later materialization."""
+    import datetime as dt
+
+    from .models import HolidayDate
+
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date)
+        except ValueError:
+            raise ValidationError({"date": [f"{date!r} is not an ISO date like 2026-03-20"]}) from None
+    row = HolidayDate.objects.filter(holiday=holiday, date=date).first()
+    if row is not None:
+        if not row.entered:
+            row.entered = True
+            row.save(update_fields=["entered"])
+        return row
+    row = HolidayDate.objects.create(holiday=holiday, date=date, year=date.year, entered=True)
+    event_record(actor=actor, verb="holiday.date_added", target=holiday, locale=holiday.locale,
+                 payload={"date": date.isoformat()})
+    return row
+
+
+@transaction.atomic
+def holiday_date_remove(*, row, actor) -> None:
+    event_record(actor=actor, verb="holiday.date_removed", target=row.holiday, locale=row.holiday.locale,
+                 payload={"date": row.date.isoformat()})
+    row.delete()
+
+
+def _holiday_compute(holiday, years) -> int:
+    """Computed dates of a fixed / Easter / nth-weekday holiday in `years` (entered ones stay)."""
+    from .holiday_rules import rule_date
+    from .models import Holiday, HolidayDate
+
+    if holiday.rule in (Holiday.Rule.PACKAGE, Holiday.Rule.EXPLICIT):
+        return 0
+    have = set(holiday.dates.values_list("date", flat=True))
+    new = [HolidayDate(holiday=holiday, date=day, year=year) for year in years
+           if (day := rule_date(holiday.rule, holiday.rule_params, year)) is not None and day not in have]
+    HolidayDate.objects.bulk_create(new)
+    return len(new)
+
+
+def _materialized_years(locale) -> list[int]:
+    from .models import HolidayYear
+
+    return list(HolidayYear.objects.filter(locale=locale).values_list("year", flat=True))
+
+
+def _years_clean(years) -> list[int]:
+    years = sorted(set(years))
+    if not years or any(isinstance(y, bool) or not isinstance(y, int) or not 1900 <= y <= 2100 for y in years):
+        raise ValidationError({"years": ["a non-empty list of years 1900–2100"]})
+    if len(years) > 30:
+        raise ValidationError({"years": ["at most 30 years at once"]})
+    return years
+
+
+@transaction.atomic
+def holidays_seed(*, locale, years, actor, subdivisions: bool = True) -> dict:
+    """Holidays of the locale's territory from the `holidays` package for `years`, with names in
+    the locale's language where the package has them, categories and subdivisions as regions.
+
+    Idempotent and additive: a holiday already present gets the years' missing dates only; one a
+    linguist corrected (source "linguist") is left alone. Marks the years materialized.
+    """
+    from .holiday_rules import package_holidays, package_supports
+    from .models import Holiday, HolidayDate, HolidayYear
+
+    years = _years_clean(years)
+    supported = package_supports(locale.territory)
+    found, facts = (package_holidays(territory=locale.territory, language=locale.language, years=years,
+                                     subdivisions=subdivisions) if supported else ({}, {}))
+    existing = {h.key: h for h in Holiday.objects.filter(locale=locale)}
+    created = dates = 0
+    for key, item in found.items():
+        holiday = existing.get(key)
+        if holiday is None:
+            holiday = Holiday.objects.create(
+                locale=locale, key=key, english_name=item.english_name[:200], native_name=item.native_name[:200],
+                category=item.category, regions=sorted(item.regions), rule=Holiday.Rule.PACKAGE,
+                rule_params={"package_name": item.english_name}, source="package")
+            created += 1
+        elif holiday.rule != Holiday.Rule.PACKAGE:
+            continue  # the linguists' rule decides this holiday's dates
+        have = set(holiday.dates.values_list("date", flat=True))
+        new = [HolidayDate(holiday=holiday, date=d, year=d.year) for d in sorted(item.dates - have)]
+        HolidayDate.objects.bulk_create(new)
+        dates += len(new)
+    computed = sum(_holiday_compute(h, years) for h in Holiday.objects.filter(locale=locale).exclude(
+        rule__in=(Holiday.Rule.PACKAGE, Holiday.Rule.EXPLICIT)))
+    for year in years:
+        HolidayYear.objects.update_or_create(locale=locale, year=year)
+    result = {"locale": locale.tag, "supported": supported, "created": created, "dates": dates, "computed": computed,
+              "years": years, "native_language": facts.get("native_language"),
+              "subdivisions": len(facts.get("subdivisions", []))}
+    event_record(actor=actor, verb="holidays.seeded", target=None, locale=locale, payload=result)
+    return result
+
+
+@transaction.atomic
+def holidays_materialize(*, locale, years, actor) -> dict:
+    """Dates of every holiday of the locale in `years`: package holidays from the package,
+    fixed / Easter / nth-weekday rules computed, explicit ones as entered (listed when missing)."""
+    from .models import Holiday
+
+    years = _years_clean(years)
+    seeded = holidays_seed(locale=locale, years=years, actor=actor)
+    missing = []
+    for holiday in Holiday.objects.filter(locale=locale, rule=Holiday.Rule.EXPLICIT).order_by("key"):
+        have = set(holiday.dates.filter(year__in=years).values_list("year", flat=True))
+        missing += [f"{holiday.key} {y}" for y in years if y not in have]
+    return {**seeded, "explicit_missing": missing}
+
+
+# --- Holidays into NLU data -----------------------------------------------------------------------------
+
+# Carrier phrases in MASSIVE notation; {holiday} becomes [<slot type> : <name>]. Lower case, as MASSIVE writes.
+HOLIDAY_QUESTION_PATTERNS = {
+    "en": ["when is {holiday}", "what date is {holiday} [date : this year]"],
+    "de": ["wann ist {holiday}", "auf welchen tag fällt {holiday} [date : dieses jahr]"],
+    "fr": ["quand est {holiday}", "c'est quand {holiday} [date : cette année]"],
+    "es": ["cuándo es {holiday}", "qué día cae {holiday} [date : este año]"],
+    "ja": ["{holiday}はいつ", "[date : 今年]の{holiday}は何日"],
+    "ko": ["{holiday} 언제야", "[date : 올해] {holiday} 며칠이야"],
+    "hi": ["{holiday} कब है", "[date : इस साल] {holiday} किस दिन है"],
+    "ar": ["متى {holiday}", "متى {holiday} [date : هذا العام]"],
+    "ru": ["когда {holiday}", "какого числа {holiday} [date : в этом году]"],
+    "tr": ["{holiday} ne zaman", "[date : bu yıl] {holiday} hangi gün"],
+}
+
+
+def _holiday_names(holiday) -> list[str]:
+    names = [holiday.native_name or holiday.english_name, *holiday.aliases]
+    return [n for n in dict.fromkeys(n.strip() for n in names) if n and not set(n) & set("[]:")]
+
+
+@transaction.atomic
+def holiday_utterances_generate(*, locale, intent, actor, slot_type: str = "event_name", patterns=None,
+                                holiday_keys=None) -> dict:
+    """Question candidates ("when is {holiday}") for native review: submitted utterances with
+    source holiday-generated, made by the one utterance lifecycle (checked, logged), never
+    promoted here. All or nothing; an already generated one (same external id) is skipped."""
+    from parley.nlu.models import Utterance
+    from parley.nlu.services import utterance_create
+
+    from .models import Holiday
+
+    patterns = list(patterns or HOLIDAY_QUESTION_PATTERNS.get(locale.language, []))
+    if not patterns:
+        raise ValidationError({"patterns": [f"no built-in patterns for {locale.language!r}; give some, each with "
+                                            "{holiday}"]})
+    bad = [p for p in patterns if not isinstance(p, str) or p.count("{holiday}") != 1]
+    if bad:
+        raise ValidationError({"patterns": [f"{p!r} must contain {{holiday}} once" for p in bad]})
+    holidays_qs = Holiday.objects.filter(locale=locale).order_by("key")
+    if holiday_keys:
+        holidays_qs = holidays_qs.filter(key__in=holiday_keys)
+    present = set(Utterance.objects.filter(locale=locale, source=Utterance.Source.HOLIDAY).values_list(
+        "external_id", flat=True))
+    created, skipped, problems = 0, 0, []
+    for holiday in holidays_qs:
+        for n, name in enumerate(_holiday_names(holiday)):
+            for pattern in patterns:
+                # The pattern's own hash, so new patterns make new candidates and old ones stay done.
+                digest = hashlib.sha1(pattern.encode()).hexdigest()[:8]
+                external_id = f"holiday:{holiday.key}:{n}:{digest}"
+                if external_id in present:
+                    skipped += 1
+                    continue
+                annotated = pattern.replace("{holiday}", f"[{slot_type} : {name.lower()}]")
+                try:
+                    utterance_create(locale=locale, intent=intent, annotated=annotated,
+                                     source=Utterance.Source.HOLIDAY, status=Utterance.Status.SUBMITTED,
+                                     external_id=external_id, actor=actor,
+                                     provenance={"holiday": holiday.key, "pattern": pattern})
+                    created += 1
+                except ValidationError as exc:
+                    problems.append(f"{holiday.key} / {pattern!r}: {'; '.join(exc.messages)}")
+    if problems:
+        raise ValidationError({"holidays": problems})
+    return {"created": created, "skipped": skipped, "patterns": patterns}
+
+
+@transaction.atomic
+def holiday_lexicon_feed(*, locale, slot_type_name: str, actor, create_concepts: bool) -> dict:
+    """Each holiday's native name (value) and aliases (synonyms) as lexicon values of a catalogued
+    slot type; the concept is the holiday's key, shared by every locale. Re-running adds only what
+    is missing. Without `create_concepts` (concepts are global: platform admins), holidays whose
+    concept does not exist yet are listed, not fed."""
+    from parley.nlu.models import LexiconConcept, LexiconEntry, SlotType
+    from parley.nlu.services import lexicon_concept_create, lexicon_entry_create, lexicon_entry_update
+
+    from .models import Holiday
+
+    slot_type = SlotType.objects.filter(name=slot_type_name).first()
+    if slot_type is None:
+        raise ValidationError({"slot_type": [f"no slot type {slot_type_name!r}"]})
+    if slot_type.kind != SlotType.Kind.CATALOGUED:
+        raise ValidationError({"slot_type": [f"{slot_type_name} is an open slot type; only catalogued ones have a "
+                                             "lexicon (make it catalogued first)"]})
+    concepts = {c.key: c for c in LexiconConcept.objects.filter(slot_type=slot_type)}
+    result = {"created": 0, "updated": 0, "unchanged": 0, "no_concept": []}
+    for holiday in Holiday.objects.filter(locale=locale).order_by("key"):
+        names = _holiday_names(holiday)
+        if not names:
+            continue
+        concept = concepts.get(holiday.key)
+        if concept is None:
+            if not create_concepts:
+                result["no_concept"].append(holiday.key)
+                continue
+            concept = concepts[holiday.key] = lexicon_concept_create(slot_type=slot_type, key=holiday.key,
+                                                                     note=holiday.english_name, actor=actor)
+        entry = LexiconEntry.objects.filter(concept=concept, locale=locale).order_by("pk").first()
+        if entry is None:
+            lexicon_entry_create(concept=concept, locale=locale, value=names[0], synonyms=names[1:], actor=actor)
+            result["created"] += 1
+            continue
+        before = list(entry.synonyms)
+        wanted = [n for n in names if n != entry.value]
+        lexicon_entry_update(entry=entry, synonyms=before + [n for n in wanted if n not in before], actor=actor)
+        entry.refresh_from_db()
+        result["updated" if entry.synonyms != before else "unchanged"] += 1
+    return result

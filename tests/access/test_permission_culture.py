@@ -11,7 +11,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 import factories as f
-from parley.culture.models import FormalityRegister, ResponseTemplate, SensitiveTerm
+from parley.culture.models import FormalityRegister, Holiday, ResponseTemplate, SensitiveTerm
+from parley.culture.services import holiday_create, holiday_date_add
+from parley.nlu.models import Utterance
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +25,7 @@ IN, OUT = "de-DE", "ja-JP"
 def world():
     de, ja = f.locale(IN), f.locale(OUT)
     key = f.template_key("alarm_set.confirm", source=de, parameters=[{"name": "count", "type": "number"}])
+    f.intent("calendar_query", "calendar", slots=["event_name", "date"])
     actors = {
         "platform_admin": f.member("platform_admin", None, username="admin"),
         "locale_lead": f.member("locale_lead", de, username="lead"),
@@ -40,7 +43,10 @@ def world():
             "approved": f.template_text(key, loc, body, register="formal", status="approved"),
             "register": registers["plain"],
             "term": f.sensitive_term(loc, "schlimm" if loc.tag == IN else "馬鹿"),
+            "holiday": holiday_create(locale=loc, key="local-day", english_name="Local Day", native_name="x",
+                                      rule="explicit", actor="test"),
         }
+        holiday_date_add(holiday=objects[loc.tag]["holiday"], date="2026-06-01", actor="test")
     return {"de": de, "ja": ja, "actors": actors, "token": plaintext, "objects": objects, "key": key}
 
 
@@ -73,6 +79,12 @@ API_MATRIX = {
     "edit_register":   [(200, 200), (200, 404), (403, 404), (404, 404), (403, 404), (401, 401)],
     "create_term":     [(201, 201), (201, 400), (201, 400), (403, 403), (403, 403), (401, 401)],
     "delete_term":     [(204, 204), (204, 404), (204, 404), (404, 404), (403, 404), (401, 401)],
+    "locale_holidays": [(200, 200), (200, 404), (200, 404), (404, 404), (200, 404), (401, 401)],
+    "edit_holiday":    [(200, 200), (200, 404), (200, 404), (404, 404), (403, 404), (401, 401)],
+    "add_date":        [(200, 200), (200, 404), (200, 404), (404, 404), (403, 404), (401, 401)],
+    "create_holiday":  [(201, 201), (201, 400), (201, 400), (403, 403), (403, 403), (401, 401)],
+    "seed_holidays":   [(202, 202), (202, 404), (202, 404), (404, 404), (403, 404), (401, 401)],
+    "holiday_utts":    [(201, 201), (201, 404), (201, 404), (404, 404), (403, 404), (401, 401)],
 }
 
 
@@ -107,7 +119,21 @@ def _call(client, world, action, tag):
     if action == "create_term":
         return client.post("/api/v1/sensitive-terms/", {"locale": tag, "term": "neuwort", "severity": "warn"},
                            format="json")
-    return client.delete(f"/api/v1/sensitive-terms/{objects['term'].pk}/")
+    if action == "delete_term":
+        return client.delete(f"/api/v1/sensitive-terms/{objects['term'].pk}/")
+    if action == "locale_holidays":
+        return client.get(f"/api/v1/locales/{tag}/holidays?year=2026")
+    if action == "edit_holiday":
+        return client.patch(f"/api/v1/holidays/{objects['holiday'].pk}/", {"greeting": "neu"}, format="json")
+    if action == "add_date":
+        return client.post(f"/api/v1/holidays/{objects['holiday'].pk}/dates/", {"date": "2027-06-02"},
+                           format="json")
+    if action == "create_holiday":
+        return client.post("/api/v1/holidays/", {"locale": tag, "english_name": "New Day", "rule": "explicit"},
+                           format="json")
+    if action == "seed_holidays":
+        return client.post(f"/api/v1/locales/{tag}/holidays/seed", {"years": [2026]}, format="json")
+    return client.post(f"/api/v1/locales/{tag}/holidays/utterances", {"intent": "calendar_query"}, format="json")
 
 
 @pytest.mark.parametrize("action", API_MATRIX)
@@ -134,6 +160,14 @@ def test_api_culture_matrix(world, action, role, where):
         assert (FormalityRegister.objects.get(pk=objects["register"].pk).guidance == "neu") == (expected == 200)
     if action == "delete_term":
         assert SensitiveTerm.objects.filter(pk=objects["term"].pk).exists() == (expected != 204)
+    if action == "locale_holidays" and expected == 200:
+        assert [h["key"] for h in response.json()["results"]] == ["local-day"]
+    if action == "edit_holiday":
+        assert (Holiday.objects.get(pk=objects["holiday"].pk).greeting == "neu") == (expected == 200)
+    if action == "add_date":
+        assert objects["holiday"].dates.filter(date="2027-06-02").exists() == (expected == 200)
+    if action == "holiday_utts":
+        assert Utterance.objects.filter(locale__tag=tag, source="holiday-generated").exists() == (expected == 201)
 
 
 @pytest.mark.parametrize("role, expected", [
@@ -158,6 +192,16 @@ def test_api_lists_never_leak_out_of_scope(world, role, visible):
         visible & {OUT}
     keys = client.get("/api/v1/template-keys/").json()["results"]
     assert [k["key"] for k in keys] == ([] if role == "annotator" else ["alarm_set.confirm"])
+
+
+@pytest.mark.parametrize("role, visible", [
+    ("platform_admin", {IN, OUT}), ("locale_lead", {IN}), ("linguist", {IN}), ("pipeline_token", {IN}),
+])
+def test_holiday_lists_and_coverage_are_scoped(world, role, visible):
+    client = api_client(world, role)
+    assert {h["locale"] for h in client.get("/api/v1/holidays/").json()["results"]} == visible
+    report = client.get("/api/v1/holidays/coverage?year=2026").json()
+    assert {r["locale"] for r in report["locales"]} | set(report["locales_without_holidays"]) == visible
 
 
 def test_token_scopes_gate_culture_endpoints(world):
@@ -188,7 +232,7 @@ ADMIN_MATRIX = {
 
 
 @pytest.mark.parametrize("model, key", [("responsetemplate", "approved"), ("formalityregister", "register"),
-                                        ("sensitiveterm", "term")])
+                                        ("sensitiveterm", "term"), ("holiday", "holiday")])
 @pytest.mark.parametrize("role", list(ADMIN_MATRIX))
 def test_admin_changelists_and_pages_are_scoped(world, role, model, key):
     shows_in, shows_out, page_in, page_out = ADMIN_MATRIX[role]

@@ -218,9 +218,16 @@ def test_register_fallback_prefers_the_register_up_the_chain_before_swapping_it(
     # No register asked: the locale's default (sie), found up the chain.
     used, _chain, _w = template_resolve(key=key, locale=at)
     assert (used.locale.tag, used.register) == ("de-DE", "sie")
+    # A locale with no text of its own asks for its own default (du here) up the chain.
+    ch = f.locale("de-CH")
+    locale_parent_set(locale=ch, parent=de, actor="test")
+    f.register(ch, "du", default=True)
+    f.template_text(key, de, "Ich habe {count} Wecker für dich gestellt.", register="du", status="approved")
+    rendered = template_render(key=key, locale=ch, register=None, parameters={"count": 1})
+    assert (rendered.locale, rendered.register, rendered.text) == ("de-DE", "du", "Ich habe 1 Wecker für dich gestellt.")
     # A register nobody wrote: the default along the chain, with a warning.
-    used, _chain, warnings = template_resolve(key=key, locale=de, register="du")
-    assert (used.register, any("register 'du'" in w for w in warnings)) == ("sie", True)
+    used, _chain, warnings = template_resolve(key=key, locale=de, register="ihr")
+    assert (used.register, any("register 'ihr'" in w for w in warnings)) == ("sie", True)
 
 
 def test_scenario_override_changes_the_default_register(locales):

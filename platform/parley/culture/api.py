@@ -299,12 +299,11 @@ class TemplateRenderView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         locale = _locale_visible(request, data["locale"], "culture.view_responsetemplate")
-        template_key = template_key_list().filter(key=key).first()
-        if template_key is None:
-            raise NotFound(f"No template key {key!r}.")
         try:
-            rendered = template_render(key=template_key, locale=locale, register=data.get("register"),
+            rendered = template_render(key=key, locale=locale, register=data.get("register"),
                                        parameters=data.get("parameters") or {})
+        except TemplateKey.DoesNotExist:
+            raise NotFound(f"No template key {key!r}.") from None
         except RenderError as exc:
             raise ValidationError({exc.field: [exc.message]}) from None
         except TemplateNotFound as exc:

@@ -62,70 +62,104 @@ class Rendered:
                 "template_id": self.template_id, "fallback_chain": self.fallback_chain, "warnings": self.warnings}
 
 
-def default_register_for(*, locale_ids: list[int], scenario_id: int | None) -> dict[int, str | None]:
-    """Per locale id: the register the assistant uses there when none is asked for (the scenario's
-    override first, then the locale's default; None for a locale without registers)."""
-    defaults = dict(FormalityRegister.objects.filter(locale_id__in=locale_ids, is_default=True)
-                    .values_list("locale_id", "code"))
+def _defaults_by_tag(*, tags: list[str], scenario_id: int | None) -> dict[str, str]:
+    """Per locale tag: the register the assistant uses there when none is asked for (the
+    scenario's override first, then the locale's default). Locales without registers are absent."""
+    defaults = dict(FormalityRegister.objects.filter(locale__tag__in=tags, is_default=True)
+                    .values_list("locale__tag", "code"))
     if scenario_id is not None:
-        defaults.update(RegisterOverride.objects.filter(locale_id__in=locale_ids, scenario_id=scenario_id)
-                        .values_list("locale_id", "register__code"))
-    return {pk: defaults.get(pk) for pk in locale_ids}
+        defaults.update(RegisterOverride.objects.filter(locale__tag__in=tags, scenario_id=scenario_id)
+                        .values_list("locale__tag", "register__code"))
+    return defaults
+
+
+@dataclass
+class _Approved:
+    """An approved text as the render needs it (one query fetches all of a key's along a chain)."""
+
+    pk: int
+    locale_tag: str
+    register: str
+    body: str
+
+
+def _choose(*, key_name: str, chain: list[str], locale_tag: str, register: str | None, scenario_id: int | None,
+            approved: dict[tuple[str, str], _Approved]) -> tuple[_Approved, list[str]]:
+    """Order: the requested register (or, none asked, the locale's default for the key's scenario)
+    along the fallback chain; then each chain locale's own default register; then a text without
+    register (locales without registers). A register is never swapped inside a locale before its
+    ancestors were asked, so de-AT "Sie" prefers de-DE "Sie" to de-AT "du"."""
+    present = [tag for tag in chain if any(t == tag for t, _r in approved)]
+    defaults = _defaults_by_tag(tags=[locale_tag, *present], scenario_id=scenario_id) if approved else {}
+    wanted = register if register is not None else defaults.get(locale_tag)
+    candidates: list[tuple[str, str]] = []
+    if wanted is not None:
+        candidates += [(tag, wanted) for tag in present]
+    candidates += [(tag, defaults[tag]) for tag in present if tag in defaults]
+    candidates += [(tag, "") for tag in present]
+    for tag, code in candidates:
+        text = approved.get((tag, code))
+        if text is None:
+            continue
+        warnings = []
+        if tag != locale_tag:
+            warnings.append(f"no approved {locale_tag} text for {key_name}; used {tag}")
+        if wanted is not None and code != wanted:
+            warnings.append(f"no approved text in register {wanted!r}; used {code or 'no register'!r}")
+        return text, warnings
+    raise TemplateNotFound(f"{key_name} has no approved text in {' → '.join(chain)}")
 
 
 def template_resolve(*, key: TemplateKey, locale: Locale, register: str | None = None
                      ) -> tuple[ResponseTemplate, list[str], list[str]]:
-    """The approved text to say, its locale's fallback chain, and what fell back.
-
-    Order: the requested register (or, none asked, the locale's default for the key's scenario)
-    along the locale's fallback chain; then each locale's own default register along the chain;
-    then a text without register (locales without registers). A register is never swapped
-    inside a locale before its ancestors were asked, so de-AT "Sie" prefers de "Sie" to de-AT "du".
-    """
+    """The approved text to say, the locale's fallback chain, and what fell back (see _choose)."""
     chain = locale_fallback_chain(locale=locale)
-    registered = dict(Locale.objects.filter(tag__in=chain).values_list("tag", "pk"))
-    steps = [(tag, registered[tag]) for tag in chain if tag in registered]
-    ids = [pk for _tag, pk in steps]
+    approved = {(t.locale.tag, t.register): _Approved(t.pk, t.locale.tag, t.register, t.body)
+                for t in ResponseTemplate.objects.filter(key=key, locale__tag__in=chain,
+                                                         status=ResponseTemplate.Status.APPROVED).select_related("locale")}
     scenario_id = key.intent.scenario_id if key.intent_id else None
-    defaults = default_register_for(locale_ids=ids, scenario_id=scenario_id)
-    approved = {(t.locale_id, t.register): t for t in ResponseTemplate.objects.filter(
-        key=key, locale_id__in=ids, status=ResponseTemplate.Status.APPROVED).select_related("locale")}
-    wanted = register if register is not None else defaults.get(locale.pk)
-    candidates: list[tuple[int, str]] = []
-    if wanted is not None:
-        candidates += [(pk, wanted) for pk in ids]
-    candidates += [(pk, defaults[pk]) for pk in ids if defaults[pk] is not None]
-    candidates += [(pk, "") for pk in ids]
-    for pk, code in candidates:
-        template = approved.get((pk, code))
-        if template is None:
-            continue
-        warnings = []
-        if pk != locale.pk:
-            warnings.append(f"no approved {locale.tag} text for {key.key}; used {template.locale.tag}")
-        if wanted is not None and code != wanted:
-            warnings.append(f"no approved text in register {wanted!r}; used {code or 'no register'!r}")
-        return template, chain, warnings
-    raise TemplateNotFound(f"{key.key} has no approved text in {' → '.join(chain)}")
+    chosen, warnings = _choose(key_name=key.key, chain=chain, locale_tag=locale.tag, register=register,
+                               scenario_id=scenario_id, approved=approved)
+    return ResponseTemplate.objects.select_related("locale").get(pk=chosen.pk), chain, warnings
 
 
-def template_render(*, key: TemplateKey, locale: Locale, register: str | None, parameters: dict) -> Rendered:
-    """The text for a locale (and register), formatted by ICU with the caller's values."""
+def _values(parameters, declared: dict[str, dict], key_name: str) -> dict:
     if not isinstance(parameters, dict):
         raise RenderError("must be an object of parameter name to value")
-    declared = {p["name"]: p for p in key.parameters}
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
-        raise RenderError(f"{', '.join(unknown)} not declared by {key.key} (declared: "
+        raise RenderError(f"{', '.join(unknown)} not declared by {key_name} (declared: "
                           f"{', '.join(declared) or 'none'})")
     missing = [name for name in declared if name not in parameters]
     if missing:
         raise RenderError(f"missing {', '.join(missing)}")
-    values = {name: coerce(name, parameters[name], declared[name].get("type", "string")) for name in declared}
-    template, chain, warnings = template_resolve(key=key, locale=locale, register=register)
-    text = format_pattern(template.body, template.locale.tag, values)
-    return Rendered(text=text, locale=template.locale.tag, register=template.register, requested_locale=locale.tag,
-                    requested_register=register, template_id=template.pk, fallback_chain=chain, warnings=warnings)
+    return {name: coerce(name, parameters[name], declared[name].get("type", "string")) for name in declared}
+
+
+def template_render(*, key: TemplateKey | str, locale: Locale, register: str | None, parameters: dict) -> Rendered:
+    """The text for a locale (and register), formatted by ICU with the caller's values.
+
+    The render path of the API: one query for the chain's explicit parents, one for the key's
+    approved texts along the chain (with the key's declaration), one for default registers.
+    A key given by name that does not exist raises TemplateKey.DoesNotExist.
+    """
+    key_name = key if isinstance(key, str) else key.key
+    chain = locale_fallback_chain(locale=locale)
+    rows = list(ResponseTemplate.objects.filter(
+        key__key=key_name, locale__tag__in=chain, status=ResponseTemplate.Status.APPROVED).values_list(
+        "pk", "locale__tag", "register", "body", "key__parameters", "key__intent__scenario_id"))
+    if rows:
+        declaration, scenario_id = rows[0][4], rows[0][5]
+    else:
+        found = key if not isinstance(key, str) else TemplateKey.objects.select_related("intent").get(key=key_name)
+        declaration, scenario_id = found.parameters, (found.intent.scenario_id if found.intent_id else None)
+    values = _values(parameters, {p["name"]: p for p in declaration}, key_name)
+    approved = {(tag, reg): _Approved(pk, tag, reg, body) for pk, tag, reg, body, _p, _s in rows}
+    chosen, warnings = _choose(key_name=key_name, chain=chain, locale_tag=locale.tag, register=register,
+                               scenario_id=scenario_id, approved=approved)
+    text = format_pattern(chosen.body, chosen.locale_tag, values)
+    return Rendered(text=text, locale=chosen.locale_tag, register=chosen.register, requested_locale=locale.tag,
+                    requested_register=register, template_id=chosen.pk, fallback_chain=chain, warnings=warnings)
 
 
 def sample_values(*, key: TemplateKey) -> dict:

@@ -93,11 +93,24 @@ def culture_render():
     assert sample["text"].startswith("٢ ") or sample["text"].startswith("منبهان"), sample
     fallback = render(4).json()
     assert (fallback["locale"], fallback["register"]) == ("de-DE", "sie"), fallback
+    from parley.culture.selectors import template_render
+    from parley.locales.models import Locale
+
+    locales = {tag: Locale.objects.get(tag=tag) for tag, _r in requests}
+
+    def service(i):
+        tag, register = requests[i % len(requests)]
+        template_render(key="bench.alarm_set.confirm", locale=locales[tag], register=register,
+                        parameters={"count": i % 30, "day": "2026-12-24"})
+
     renders = timed(render)
     baseline = timed(me)
+    direct = timed(service)
     p50, p95, p99 = (_percentile(renders, q) for q in (0.5, 0.95, 0.99))
     b50, b95 = (_percentile(baseline, q) for q in (0.5, 0.95))
     print(f"render through the API, warm, {n} requests over de-DE/ru-RU/ar-SA/ja-JP/de-AT→de-DE: "
           f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, mean {statistics.mean(renders):.2f} ms")
     print(f"baseline GET /api/v1/me/ (same token, client, middleware): p50 {b50:.2f} ms, p95 {b95:.2f} ms; "
           f"render p95 / baseline p95 = {p95 / b95:.2f}x")
+    print(f"the render service alone (template_render, 3 queries + ICU): p50 {_percentile(direct, 0.5):.2f} ms, "
+          f"p95 {_percentile(direct, 0.95):.2f} ms")

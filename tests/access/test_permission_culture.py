@@ -37,12 +37,13 @@ def world():
     objects = {}
     for loc, body in ((de, "{count} Wecker gestellt."), (ja, "{count}件のアラーム")):
         registers = {code: f.register(loc, code, default=code == "formal") for code in ("plain", "polite", "formal")}
+        term = f.sensitive_term(loc, "schlimm" if loc.tag == IN else "馬鹿")  # before the texts: nothing to re-check
         objects[loc.tag] = {
             "draft": f.template_text(key, loc, body + " ", register="plain"),
             "review": f.template_text(key, loc, body, register="polite", status="in_review"),
             "approved": f.template_text(key, loc, body, register="formal", status="approved"),
             "register": registers["plain"],
-            "term": f.sensitive_term(loc, "schlimm" if loc.tag == IN else "馬鹿"),
+            "term": term,
             "holiday": holiday_create(locale=loc, key="local-day", english_name="Local Day", native_name="x",
                                       rule="explicit", actor="test"),
         }
@@ -271,3 +272,42 @@ def test_admin_cannot_be_tricked_into_writing_out_of_scope(world):
     # Registers are a lead's: a linguist's add page is refused.
     assert client.get("/admin/culture/formalityregister/add/").status_code == 403
     assert client.get("/admin/culture/templatekey/add/").status_code == 403
+
+
+@pytest.mark.parametrize("role, status_in, status_out", [
+    ("platform_admin", 200, 200), ("locale_lead", 200, 404), ("linguist", 200, 404), ("annotator", 404, 404),
+    ("pipeline_token", 200, 404), ("anonymous", 401, 401)])
+def test_api_locale_culture_overview_is_scoped(world, role, status_in, status_out):
+    client = api_client(world, role)
+    inside = client.get(f"/api/v1/locales/{IN}/culture?year=2026")
+    assert inside.status_code == status_in, inside.content
+    assert client.get(f"/api/v1/locales/{OUT}/culture?year=2026").status_code == status_out
+    if status_in == 200:
+        body = inside.json()
+        assert [(r["code"], r["is_default"]) for r in body["registers"]] == [
+            ("formal", True), ("plain", False), ("polite", False)]
+        assert [t["term"] for t in body["terms"]] == ["schlimm"]
+        assert {t["register"] for t in body["templates"]["texts"]} == {"plain", "polite", "formal"}
+        assert [h["key"] for h in body["holidays"]] == ["local-day"]
+
+
+@pytest.mark.parametrize("role", list(ADMIN_MATRIX))
+def test_admin_overview_and_holiday_coverage_pages_are_scoped(world, role):
+    client = admin_client(world, role)
+    page = client.get(f"/admin/culture/responsetemplate/overview/?locale={IN}&year=2026")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "schlimm" in html and "Local Day" in html and "馬鹿" not in html
+    out = client.get(f"/admin/culture/responsetemplate/overview/?locale={OUT}&year=2026")
+    assert out.status_code == (200 if role == "platform_admin" else 404)
+    coverage = client.get("/admin/culture/holiday/holiday-coverage/?year=2026").content.decode()
+    table = coverage.split('id="holiday-coverage"')[1]
+    assert f"<td>{IN}</td>" in table
+    assert (f"<td>{OUT}</td>" in table) == (role == "platform_admin")
+
+
+def test_admin_overview_is_closed_to_roles_without_culture():
+    anno = f.member("annotator", f.locale(IN), username="anno2")
+    client = Client()
+    client.force_login(anno)
+    assert client.get("/admin/culture/responsetemplate/overview/").status_code == 302  # no admin site at all

@@ -29,7 +29,7 @@ router.register("coverage-targets", CoverageTargetViewSet, basename="coveragetar
 
 # --- culture (issue 6): templates, registers, sensitive terms, holidays ---
 from parley.culture.api import (FormalityRegisterViewSet, HolidayCoverageView, HolidayViewSet,  # noqa: E402
-                                LocaleHolidayLexiconView, LocaleHolidaysSeedView, LocaleHolidaysView,
+                                LocaleCultureView, LocaleHolidayLexiconView, LocaleHolidaysSeedView, LocaleHolidaysView,
                                 LocaleHolidayUtterancesView, RegisterOverrideViewSet, ResponseTemplateViewSet,
                                 SensitiveTermViewSet, TemplateKeyViewSet, TemplateRenderView)
 
@@ -49,6 +49,7 @@ culture_urls = [
     re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/holidays/lexicon/?$", LocaleHolidayLexiconView.as_view(),
             name="locale-holidays-lexicon"),
     re_path(r"^holidays/coverage/?$", HolidayCoverageView.as_view(), name="holiday-coverage"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/culture/?$", LocaleCultureView.as_view(), name="locale-culture"),
 ]
 
 urlpatterns = culture_urls + [

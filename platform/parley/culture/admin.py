@@ -18,6 +18,7 @@ from parley.checks.models import CheckResult
 from parley.checks.registry import registry
 from parley.nlu.admin import SchemaAdmin
 
+from .admin_pages import CulturePagesMixin
 from .models import FormalityRegister, Holiday, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
 from .rendering import RenderError, format_pattern
 from .selectors import sample_values
@@ -150,7 +151,7 @@ class ResponseTemplateForm(forms.ModelForm):
 
 
 @admin.register(ResponseTemplate)
-class ResponseTemplateAdmin(LocaleScopedAdmin):
+class ResponseTemplateAdmin(CulturePagesMixin, LocaleScopedAdmin):
     form = ResponseTemplateForm
 
     class Media:
@@ -443,7 +444,7 @@ class HolidayForm(forms.ModelForm):
 
 
 @admin.register(Holiday)
-class HolidayAdmin(LocaleScopedAdmin):
+class HolidayAdmin(CulturePagesMixin, LocaleScopedAdmin):
     form = HolidayForm
     list_display = ["native_or_english", "english_name", "locale", "category", "rule", "region_list", "source"]
     list_filter = ["category", "rule", "source", "locale"]

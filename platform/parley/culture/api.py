@@ -22,7 +22,8 @@ from parley.nlu.models import Intent, Scenario
 
 from .models import Holiday, FormalityRegister, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
 from .rendering import RenderError, format_pattern
-from .selectors import (TemplateNotFound, holiday_coverage, holiday_list, holidays_in_year, register_list,
+from .selectors import (TemplateNotFound, holiday_coverage, holiday_list, holidays_in_year,
+                        locale_culture_overview, register_list,
                         register_override_list, sample_values, sensitive_term_list, template_key_list, template_list,
                         template_render)
 from .services import (holiday_create, holiday_date_add, holiday_date_remove, holiday_delete, holiday_lexicon_feed,
@@ -679,3 +680,30 @@ class HolidayCoverageView(APIView):
         scope = locales_for(actor.user, "culture.view_holiday", actor.token)
         ids = None if scope is ALL_LOCALES else list(scope)
         return Response(holiday_coverage(locale_ids=ids, years=_years(request, default_span=2)))
+
+
+OVERVIEW_SECTIONS = {"registers": "culture.view_formalityregister", "terms": "culture.view_sensitiveterm",
+                     "templates": "culture.view_responsetemplate", "holidays": "culture.view_holiday"}
+
+
+def overview_sections(actor, locale) -> set[str]:
+    return {name for name, perm in OVERVIEW_SECTIONS.items() if actor.can(perm, locale_id=locale.pk)}
+
+
+class LocaleCultureView(APIView):
+    """GET /api/v1/locales/{tag}/culture?year=2026: the locale's registers, terms and topics,
+    template texts with their lint status and the year's holidays, in one answer."""
+
+    required_scopes = {"read": READ}
+
+    @extend_schema(parameters=[OpenApiParameter("year", int)], responses=serializers.DictField())
+    def get(self, request, tag):
+        try:
+            locale = locale_resolve(tag)
+        except UnknownLocale:
+            raise NotFound(f"No locale {tag!r}.") from None
+        sections = overview_sections(actor_of(request), locale)
+        if not sections:
+            raise NotFound(f"No locale {tag!r}.")
+        [year] = _years(request)[:1]
+        return Response(locale_culture_overview(locale=locale, year=year, sections=sections))

@@ -238,3 +238,35 @@ def holiday_coverage(*, locale_ids=None, years: list[int]) -> dict:
                      "years_not_materialized": [y for y in years if y not in materialized.get(locale.pk, set())],
                      "explicit_dates_missing": explicit_missing.get(locale.pk, [])})
     return {"years": years, "locales_without_holidays": without, "locales": rows}
+
+
+# --- One locale in one place ----------------------------------------------------------------------
+
+def locale_culture_overview(*, locale: Locale, year: int, sections: set[str]) -> dict:
+    """What a linguist sees first for a locale: registers and overrides, terms and topics, every
+    template text with its lint status, and the year's holidays. `sections` are the parts the
+    caller may read (registers, terms, templates, holidays)."""
+    from django.db.models import Count
+
+    result: dict = {"locale": locale.tag, "english_name": locale.english_name, "year": year}
+    if "registers" in sections:
+        result["registers"] = [{"code": r.code, "name": r.name, "is_default": r.is_default, "guidance": r.guidance,
+                                "examples": r.examples} for r in FormalityRegister.objects.filter(locale=locale)]
+        result["register_overrides"] = [{"scenario": o.scenario.name, "register": o.register.code, "note": o.note}
+                                        for o in register_override_list().filter(locale=locale)]
+    if "terms" in sections:
+        rows = SensitiveTerm.objects.filter(locale=locale).order_by("kind", "severity", "term")
+        result["terms"] = [{"term": t.term, "severity": t.severity, "reason": t.reason, "replacement": t.replacement}
+                           for t in rows if t.kind == SensitiveTerm.Kind.TERM]
+        result["topics"] = [{"topic": t.term, "reason": t.reason} for t in rows if t.kind == SensitiveTerm.Kind.TOPIC]
+    if "templates" in sections:
+        texts = template_list().filter(locale=locale).order_by("key__key", "register")
+        result["templates"] = {
+            "by_status": dict(texts.values_list("status").annotate(n=Count("*")).order_by()),
+            "with_errors": texts.filter(has_errors=True).count(),
+            "texts": [{"id": t.pk, "key": t.key.key, "register": t.register, "status": t.status,
+                       "has_errors": t.has_errors, "body": t.body} for t in texts[:500]],
+        }
+    if "holidays" in sections:
+        result["holidays"] = holidays_in_year(locale=locale, year=year)
+    return result

@@ -333,3 +333,44 @@ def test_checks_share_one_parse_per_text(key, locales):
     template_evaluate(template=ResponseTemplate(key=key, locale=locales["de-DE"], body="{count} Wecker"),
                       context=context)
     assert "culture.parse" in context._memo
+
+
+def test_key_parameters_are_checked_and_tied_to_the_intents_slots(locales):
+    from parley.culture.services import template_key_create, template_key_update
+
+    intent = f.intent("alarm_set", "alarm", slots=["time", "date"])
+    with pytest.raises(ValidationError) as caught:
+        template_key_create(key="alarm_set.done", source_locale=locales["en-US"], intent=intent, actor="test",
+                            parameters=[{"name": "when", "type": "date", "slot_type": "place_name"},
+                                        {"name": "when", "type": "money"}, {"name": "2x"}])
+    problems = caught.value.message_dict["parameters"]
+    assert any(p.startswith("parameters[0].slot_type") and "time" in p for p in problems)
+    assert any(p.startswith("parameters[1].name") and "twice" in p for p in problems)
+    assert any(p.startswith("parameters[1].type") for p in problems)
+    assert any(p.startswith("parameters[2].name") for p in problems)
+    with pytest.raises(ValidationError):
+        template_key_create(key="Alarm Set", source_locale=locales["en-US"], actor="test")
+    key = template_key_create(key="alarm_set.done", source_locale=locales["en-US"], intent=intent, actor="test",
+                              parameters=[{"name": "when", "type": "date", "slot_type": "time"}])
+    text = f.template_text(key, locales["de-DE"], "Wecker für {when, date, short} gestellt.")
+    assert not text.has_errors
+    # Renaming the parameter re-checks every text of the key: the old name is now unknown.
+    template_key_update(template_key=key, parameters=[{"name": "at", "type": "date"}], actor="test")
+    text.refresh_from_db()
+    assert text.has_errors
+
+
+def test_template_key_api_reports_bad_parameters_by_position(locales):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(f.member("platform_admin", None, username="admin"))
+    response = client.post("/api/v1/template-keys/", {"key": "timer.set", "source_locale": "en-US",
+                                                      "parameters": [{"name": "n", "type": "integer"}]},
+                           format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["parameters"][0].startswith("parameters[0].type")
+    ok = client.post("/api/v1/template-keys/", {"key": "timer.set", "source_locale": "en-US",
+                                                "parameters": [{"name": "n", "type": "number"}]}, format="json")
+    assert ok.status_code == 201 and ok.json()["parameters"] == [{"name": "n", "type": "number"}]
+    assert client.patch("/api/v1/template-keys/timer.set/", {"description": "d"}, format="json").status_code == 200

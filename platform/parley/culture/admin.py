@@ -321,8 +321,23 @@ class FormalityRegisterAdmin(LocaleScopedAdmin):
                 register_delete(register=reg, actor=request.user)
 
 
+class RegisterOverrideForm(forms.ModelForm):
+    class Meta:
+        model = RegisterOverride
+        fields = ["locale", "scenario", "register", "note"]
+
+    def clean(self):
+        data = super().clean()
+        locale, register = data.get("locale"), data.get("register")
+        if locale and register and register.locale_id != locale.pk:
+            self.add_error("register", _("%(code)s is a register of %(other)s, not of %(tag)s") % {
+                "code": register.code, "other": register.locale.tag, "tag": locale.tag})
+        return data
+
+
 @admin.register(RegisterOverride)
 class RegisterOverrideAdmin(LocaleScopedAdmin):
+    form = RegisterOverrideForm
     list_display = ["locale", "scenario", "register", "note"]
     list_filter = ["locale"]
     list_select_related = ["locale", "scenario", "register"]
@@ -337,11 +352,16 @@ class RegisterOverrideAdmin(LocaleScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
+        obj.pk = register_override_set(locale=obj.locale, scenario=obj.scenario, register=obj.register,
+                                       note=obj.note, actor=request.user).pk
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The service refuses a register of another locale; say why instead of answering 500.
         try:
-            obj.pk = register_override_set(locale=obj.locale, scenario=obj.scenario, register=obj.register,
-                                           note=obj.note, actor=request.user).pk
+            return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as exc:
-            raise ValidationError(exc.messages) from None
+            messages.error(request, "; ".join(exc.messages))
+            return HttpResponseRedirect(request.path)
 
     def delete_model(self, request, obj):
         register_override_delete(row=obj, actor=request.user)

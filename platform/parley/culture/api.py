@@ -6,6 +6,7 @@ belongs to its locale: linguists and leads write their locales' texts; moving a 
 retiring or reopening an approved text needs `culture.approve_responsetemplate` (leads).
 """
 import django_filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -603,7 +604,7 @@ class LocaleHolidaysSeedView(APIView):
     required_scopes = {"write": WRITE}
 
     @extend_schema(request=inline_serializer("HolidaySeed", {"years": serializers.ListField(
-        child=serializers.IntegerField())}), responses={202: serializers.DictField()})
+        child=serializers.IntegerField())}), responses={202: OpenApiTypes.OBJECT})
     def post(self, request, tag):
         from parley.runs.services import task_run_enqueue
 
@@ -629,7 +630,7 @@ class LocaleHolidayUtterancesView(APIView):
         "slot_type": serializers.CharField(required=False, default="event_name"),
         "patterns": serializers.ListField(child=serializers.CharField(), required=False),
         "holidays": serializers.ListField(child=serializers.CharField(), required=False)}),
-        responses=serializers.DictField())
+        responses=OpenApiTypes.OBJECT)
     def post(self, request, tag):
         locale = _locale_visible(request, tag, "culture.view_holiday")
         actor = actor_of(request)
@@ -653,7 +654,7 @@ class LocaleHolidayLexiconView(APIView):
     required_scopes = {"write": WRITE}
 
     @extend_schema(request=inline_serializer("HolidayLexicon", {"slot_type": serializers.CharField()}),
-                   responses=serializers.DictField())
+                   responses=OpenApiTypes.OBJECT)
     def post(self, request, tag):
         locale = _locale_visible(request, tag, "culture.view_holiday")
         actor = actor_of(request)
@@ -672,7 +673,7 @@ class HolidayCoverageView(APIView):
     required_scopes = {"read": READ}
 
     @extend_schema(parameters=[OpenApiParameter("year", str, description="comma-separated years")],
-                   responses=serializers.DictField())
+                   responses=OpenApiTypes.OBJECT)
     def get(self, request):
         from parley.access.scoping import ALL_LOCALES, locales_for
 
@@ -696,7 +697,7 @@ class LocaleCultureView(APIView):
 
     required_scopes = {"read": READ}
 
-    @extend_schema(parameters=[OpenApiParameter("year", int)], responses=serializers.DictField())
+    @extend_schema(parameters=[OpenApiParameter("year", int)], responses=OpenApiTypes.OBJECT)
     def get(self, request, tag):
         try:
             locale = locale_resolve(tag)

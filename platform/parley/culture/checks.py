@@ -59,9 +59,8 @@ def term_found(normalized_term: str, normalized_text: str, *, language: str) -> 
         return -1
     if language in SEGMENTED_LANGUAGES:
         return normalized_text.replace(" ", "").find(normalized_term.replace(" ", ""))
-    padded = f" {normalized_text} "
-    at = padded.find(f" {normalized_term} ")
-    return at if at < 0 else at  # the padding's leading space and the match's cancel out
+    # With both padded, the match's leading space sits where the term starts in the unpadded text.
+    return f" {normalized_text} ".find(f" {normalized_term} ")
 
 
 def find_terms(text: str, *, locale_tag: str, language: str, context: CheckContext):

@@ -157,7 +157,7 @@ def templates_recheck(*, locale) -> int:
     return count
 
 
-def _register_clean(locale, register: str) -> str:
+def _register_clean(register: str) -> str:
     register = (register or "").strip()
     if register and not re.fullmatch(r"[-a-zA-Z0-9_]{1,30}", register):
         raise ValidationError({"register": [f"{register!r} is not a register code"]})
@@ -169,7 +169,7 @@ def template_save(*, key: TemplateKey, locale, register: str = "", body: str, ac
     """Create the text of (key, locale, register) or change its body. Only drafts are edited: a
     text in review goes back to draft with the edit; an approved or retired text must be reopened
     first, so what the assistant says never changes without a new approval."""
-    register = _register_clean(locale, register)
+    register = _register_clean(register)
     if not isinstance(body, str) or not body.strip():
         raise ValidationError({"body": ["required"]})
     template = ResponseTemplate.objects.select_for_update().filter(key=key, locale=locale, register=register).first()

@@ -145,3 +145,17 @@ def test_a_new_banned_term_flags_the_texts_already_written():
     text.refresh_from_db()
     assert text.has_errors
     assert CheckResult.objects.filter(target_id=str(text.pk), check_id="template.banned_term").exists()
+
+
+def test_culture_load_with_holidays_seeds_the_pack_locales(tmp_path):
+    import datetime as dt
+
+    from parley.culture.models import HolidayYear
+
+    f.locale("de-DE")
+    f.locale("fr-FR")  # no pack here: no holidays
+    (tmp_path / "de-DE.yaml").write_text("tag: de-DE\nregisters: []\n", encoding="utf-8")
+    call_command("culture_load", "--dir", str(tmp_path), "--holidays")
+    this = dt.date.today().year
+    assert sorted(HolidayYear.objects.filter(locale__tag="de-DE").values_list("year", flat=True)) == [this, this + 1]
+    assert not HolidayYear.objects.filter(locale__tag="fr-FR").exists()

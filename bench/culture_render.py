@@ -114,3 +114,39 @@ def culture_render():
           f"render p95 / baseline p95 = {p95 / b95:.2f}x")
     print(f"the render service alone (template_render, 3 queries + ICU): p50 {_percentile(direct, 0.5):.2f} ms, "
           f"p95 {_percentile(direct, 0.95):.2f} ms")
+
+
+def culture_term_check():
+    """utterance.banned_term per row, as an import runs it (one CheckContext for the run), for rows of
+    de-DE and ja-JP with the shipped pack terms, against the same rows in a locale without terms."""
+    from parley.checks.registry import checks_evaluate_many
+    from parley.culture.models import SensitiveTerm
+    from parley.culture.services import sensitive_term_create
+    from parley.locales.models import Locale
+    from parley.locales.services import locale_create
+    from parley.nlu.models import Utterance
+
+    n = int(os.environ.get("BENCH_ROWS", "100000"))
+    tags = {"de-DE": "weck mich diese woche um fünf uhr morgens auf", "ja-JP": "今週の午前五時に起こして",
+            "eo": "veku min je la kvina"}
+    locales = {t: Locale.objects.filter(tag=t).first() or locale_create(tag=t, actor="bench") for t in tags}
+    for tag, terms in (("de-DE", ["Scheiße", "Arschloch", "Idiot", "Zigeuner", "Weib", "Führer", "Endlösung"]),
+                       ("ja-JP", ["馬鹿", "アホ", "死ね", "気違い", "片親"])):
+        for term in terms:
+            if not SensitiveTerm.objects.filter(locale=locales[tag], term=term).exists():
+                sensitive_term_create(locale=locales[tag], term=term, severity="block", actor="bench", recheck=False)
+
+    def run(tag):
+        rows = [(Utterance(text=tags[tag]), tag) for _ in range(n)]
+        started = time.perf_counter()
+        for _obj, _tag, _found in checks_evaluate_many(rows, applies_to="utterance", only=["utterance.banned_term"]):
+            pass
+        return (time.perf_counter() - started) / n * 1e6
+
+    baseline = run("eo")
+    print(f"utterance.banned_term, {n} rows a locale (no term in the text, the common case): "
+          f"de-DE {run('de-DE'):.1f} µs/row, ja-JP {run('ja-JP'):.1f} µs/row; "
+          f"a locale without terms (baseline) {baseline:.1f} µs/row")
+
+
+ALL = {"culture_render": culture_render, "culture_term_check": culture_term_check}

@@ -38,7 +38,7 @@ def machine() -> str:
 
 def main() -> None:
     import benchmarks
-    benchmarks.ALL["culture_render"] = __import__("culture_render").culture_render  # issue 6
+    benchmarks.ALL.update(__import__("culture_render").ALL)  # issue 6: culture_render, culture_term_check
 
     parser = argparse.ArgumentParser()
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all): {', '.join(benchmarks.ALL)}")

@@ -8,6 +8,9 @@ once.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from django.utils.translation import gettext_lazy as _
 
 from parley.checks.registry import Check, CheckContext, Severity, register
@@ -23,15 +26,38 @@ LENGTH_RATIO_BOUNDS = (0.4, 2.5)  # target/source, after correcting for dense sc
 
 # --- shared, per-run data ---------------------------------------------------------------------
 
-def terms_of(locale_tag: str, context: CheckContext) -> list[tuple[str, str, object]]:
-    """(normalized, severity, term row) for the locale's matchable terms, loaded once per run."""
+class TermMatcher:
+    """A locale's matchable terms, prepared once per run.
+
+    Most texts contain no term, so a cheap pre-filter (one regex over the NFKC case-folded text,
+    looking for each term's longest chunk) answers them; only a hit pays for the full
+    normalization and the whole-word match. Imports run this on every row.
+    """
+
+    def __init__(self, rows: list[tuple[str, str, object]], *, language: str):
+        self.rows = rows
+        self.language = language
+        chunks = {max(term.split(" "), key=len) for term, _s, _r in rows if term}
+        self.prefilter = re.compile("|".join(map(re.escape, sorted(chunks, key=len, reverse=True)))) if chunks \
+            else None
+
+    def find(self, text: str) -> list[tuple[object, str]]:
+        if self.prefilter is None or not self.prefilter.search(unicodedata.normalize("NFKC", text).casefold()):
+            return []
+        normalized = normalize_text(text, language=self.language)
+        return [(row, severity) for term, severity, row in self.rows
+                if term_found(term, normalized, language=self.language) >= 0]
+
+
+def terms_of(locale_tag: str, context: CheckContext) -> TermMatcher:
+    """The locale's matchable terms, loaded once per run."""
 
     def load():
         from .models import SensitiveTerm
 
         rows = SensitiveTerm.objects.filter(locale__tag=locale_tag, kind=SensitiveTerm.Kind.TERM).select_related(
             "locale")
-        return [(row.normalized, row.severity, row) for row in rows]
+        return TermMatcher([(row.normalized, row.severity, row) for row in rows], language=_language(locale_tag))
 
     return context.shared_once(("culture.terms", locale_tag), load)
 
@@ -63,13 +89,9 @@ def term_found(normalized_term: str, normalized_text: str, *, language: str) -> 
     return f" {normalized_text} ".find(f" {normalized_term} ")
 
 
-def find_terms(text: str, *, locale_tag: str, language: str, context: CheckContext):
+def find_terms(text: str, *, locale_tag: str, context: CheckContext):
     """(term row, severity) for every term of the locale found in `text`."""
-    terms = terms_of(locale_tag, context)
-    if not terms:
-        return []
-    normalized = normalize_text(text, language=language)
-    return [(row, severity) for term, severity, row in terms if term_found(term, normalized, language=language) >= 0]
+    return terms_of(locale_tag, context).find(text)
 
 
 # --- templates ----------------------------------------------------------------------------------
@@ -260,9 +282,8 @@ class _TermCheck(TemplateCheck):
         if pattern is None:
             return []
         found = []
-        language = _language(locale)
         for text in pattern.texts():
-            for row, severity in find_terms(text.value, locale_tag=locale, language=language, context=context):
+            for row, severity in find_terms(text.value, locale_tag=locale, context=context):
                 if severity != self.wanted_severity:
                     continue
                 hint = f"; say {row.replacement!r} instead" if row.replacement else ""
@@ -368,10 +389,6 @@ class UtteranceSensitiveTerm(Check):
     description = _("The utterance contains a blocked or warned term of its locale (flagged for review).")
 
     def run(self, obj, *, locale, context):
-        if not terms_of(locale, context):
-            return []
-        language = _language(locale)
         return [self.finding(f"contains {row.term!r}, a {severity}ed term in {locale}"
                              + (f" ({row.reason})" if row.reason else ""), field="text", code=severity)
-                for row, severity in find_terms(obj.text or "", locale_tag=locale, language=language,
-                                                context=context)]
+                for row, severity in find_terms(obj.text or "", locale_tag=locale, context=context)]

@@ -374,3 +374,15 @@ def test_template_key_api_reports_bad_parameters_by_position(locales):
                                                 "parameters": [{"name": "n", "type": "number"}]}, format="json")
     assert ok.status_code == 201 and ok.json()["parameters"] == [{"name": "n", "type": "number"}]
     assert client.patch("/api/v1/template-keys/timer.set/", {"description": "d"}, format="json").status_code == 200
+
+
+def test_template_list_carries_findings_without_a_query_per_text(key, locales, django_assert_max_num_queries):
+    client = APIClient()
+    client.force_authenticate(f.member("platform_admin", None, username="admin"))
+    for i in range(5):
+        other = f.template_key(f"k.n{i}", source=locales["en-US"])
+        template_save(key=other, locale=locales["ru-RU"], body="{count, plural, one {#} other {#}}", actor="test")
+    with django_assert_max_num_queries(6):  # a query per text would be 5 more
+        body = client.get("/api/v1/response-templates/?locale=ru-RU").json()
+    assert len(body["results"]) == 5
+    assert all("template.plural_categories" in {x["check"] for x in r["findings"]} for r in body["results"])

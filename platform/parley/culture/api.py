@@ -133,8 +133,10 @@ class ResponseTemplateSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "has_errors"]
 
     def get_findings(self, obj) -> list[dict]:
+        by_id = self.context.get("findings_by_id")
+        rows = by_id.get(str(obj.pk), []) if by_id is not None else results_for(target=obj)
         return [{"check": r.check_id, "severity": r.severity, "message": r.message, "field": r.field,
-                 "position": r.position} for r in results_for(target=obj)]
+                 "position": r.position} for r in rows]
 
 
 class TemplateStatusSerializer(serializers.Serializer):
@@ -177,6 +179,20 @@ class ResponseTemplateViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return actor_of(self.request).scope(template_list(), "culture.view_responsetemplate")
+
+    def list(self, request, *args, **kwargs):
+        # One query for the page's stored findings, not one per text.
+        from parley.checks.models import CheckResult
+
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        by_id: dict[str, list] = {}
+        for row in CheckResult.objects.filter(target_type="culture.responsetemplate",
+                                              target_id__in=[str(t.pk) for t in page]).order_by(
+                "severity", "check_id", "position", "id"):
+            by_id.setdefault(row.target_id, []).append(row)
+        serializer = self.get_serializer(page, many=True, context={**self.get_serializer_context(),
+                                                                   "findings_by_id": by_id})
+        return self.get_paginated_response(serializer.data)
 
     def _key(self, name: str) -> TemplateKey:
         key = template_key_list().filter(key=name).first()

@@ -77,3 +77,30 @@ def test_live_preview_renders_and_lints_as_the_linguist_types(ru, live_server):
             expect(panel.locator(".parley-template-rendered")).to_have_text("3 будильника готово")
         finally:
             browser.close()
+
+
+def test_adding_a_text_and_a_holiday_in_the_admin_goes_through_the_services(ru):
+    from parley.culture.models import Holiday
+    from parley.events.models import Event
+
+    client = ru["client"]
+    locale = ru["good"].locale
+    other = f.template_key("weather.today", source=ru["source"].locale, parameters=[])
+    response = client.post("/admin/culture/responsetemplate/add/", {
+        "key": other.pk, "locale": locale.pk, "register": "", "body": "Сегодня солнечно."})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    text = ResponseTemplate.objects.get(key=other, locale=locale)
+    assert text.status == "draft"
+    assert Event.objects.filter(verb="response_template.created", target_id=str(text.pk)).exists()
+    response = client.post("/admin/culture/holiday/add/", {
+        "locale": locale.pk, "key": "den-zashchitnika", "english_name": "Defender of the Fatherland Day",
+        "native_name": "День защитника Отечества", "aliases": "23 февраля", "category": "public", "regions": "",
+        "rule": "fixed", "rule_params": '{"month": 2, "day": 23}', "greeting": "", "notes": "",
+        "new_date": ""})
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    holiday = Holiday.objects.get(locale=locale, key="den-zashchitnika")
+    assert (holiday.source, holiday.aliases, holiday.rule_params) == ("linguist", ["23 февраля"], {"month": 2, "day": 23})
+    bad = client.post("/admin/culture/holiday/add/", {
+        "locale": locale.pk, "key": "x", "english_name": "X", "category": "public", "rule": "fixed",
+        "rule_params": '{"month": 2, "day": 31}', "aliases": "", "regions": "", "new_date": ""})
+    assert bad.status_code == 200 and "has no day 31" in bad.content.decode()

@@ -104,3 +104,28 @@ def test_adding_a_text_and_a_holiday_in_the_admin_goes_through_the_services(ru):
         "locale": locale.pk, "key": "x", "english_name": "X", "category": "public", "rule": "fixed",
         "rule_params": '{"month": 2, "day": 31}', "aliases": "", "regions": "", "new_date": ""})
     assert bad.status_code == 200 and "has no day 31" in bad.content.decode()
+
+
+def test_holiday_dates_are_entered_and_removed_in_the_admin(ru):
+    from parley.culture.services import holiday_create, holiday_date_add
+
+    locale = ru["good"].locale
+    holiday = holiday_create(locale=locale, key="uraza-bayram", english_name="Eid al-Fitr", native_name="Ураза-байрам",
+                             rule="explicit", actor="test")
+    kept = holiday_date_add(holiday=holiday, date="2026-03-20", actor="test")
+    wrong = holiday_date_add(holiday=holiday, date="2026-03-25", actor="test")
+    client = ru["client"]
+    page = client.get(f"/admin/culture/holiday/{holiday.pk}/change/")
+    assert page.status_code == 200 and "2026-03-25" in page.content.decode()
+    prefix = "dates"
+    data = {"english_name": "Eid al-Fitr", "native_name": "Ураза-байрам", "aliases": "", "category": "public",
+            "regions": "", "rule": "explicit", "rule_params": "{}", "greeting": "", "notes": "", "new_date": "",
+            f"{prefix}-TOTAL_FORMS": "3", f"{prefix}-INITIAL_FORMS": "2", f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+            f"{prefix}-0-id": str(kept.pk), f"{prefix}-0-holiday": str(holiday.pk),
+            f"{prefix}-1-id": str(wrong.pk), f"{prefix}-1-holiday": str(holiday.pk), f"{prefix}-1-DELETE": "on",
+            f"{prefix}-2-holiday": str(holiday.pk), f"{prefix}-2-date": "2027-03-10"}
+    response = client.post(f"/admin/culture/holiday/{holiday.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert sorted(d.isoformat() for d in holiday.dates.values_list("date", flat=True)) == ["2026-03-20", "2027-03-10"]
+    assert holiday.dates.get(date="2027-03-10").entered

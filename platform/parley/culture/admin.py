@@ -19,7 +19,7 @@ from parley.checks.registry import registry
 from parley.nlu.admin import SchemaAdmin
 
 from .admin_pages import CulturePagesMixin
-from .models import FormalityRegister, Holiday, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
+from .models import FormalityRegister, Holiday, HolidayDate, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
 from .rendering import RenderError, format_pattern
 from .selectors import sample_values
 from .services import (register_delete, register_override_delete, register_override_set, register_save,
@@ -463,9 +463,48 @@ class HolidayForm(forms.ModelForm):
         return data
 
 
+class HolidayDateInline(admin.TabularInline):
+    """A holiday's dates; adding and deleting go through the services (an event each). Entered
+    dates (✎) are kept by every later materialization."""
+
+    model = HolidayDate
+    fields = ["date", "entered"]
+    readonly_fields = ["entered"]
+    extra = 1
+    ordering = ["date"]
+
+    def _may(self, request, obj, action):
+        return obj is None or can(request.user, f"culture.{action}_holidaydate", obj)
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None or can(request.user, "culture.view_holidaydate", obj)
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and self._may(request, obj, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a wrong date is deleted and the right one added
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and self._may(request, obj, "delete")
+
+
 @admin.register(Holiday)
 class HolidayAdmin(CulturePagesMixin, LocaleScopedAdmin):
     form = HolidayForm
+    inlines = [HolidayDateInline]
+
+    def get_inlines(self, request, obj):
+        return [HolidayDateInline] if obj is not None else []
+
+    def save_formset(self, request, form, formset, change):
+        from .services import holiday_date_add, holiday_date_remove
+
+        holiday = form.instance
+        for row in formset.save(commit=False):
+            holiday_date_add(holiday=holiday, date=row.date, actor=request.user)
+        for row in formset.deleted_objects:
+            holiday_date_remove(row=row, actor=request.user)
     list_display = ["native_or_english", "english_name", "locale", "category", "rule", "region_list", "source"]
     list_filter = ["category", "rule", "source", "locale"]
     list_select_related = ["locale"]

@@ -211,3 +211,22 @@ def test_holidays_become_submitted_utterance_candidates_not_dataset_rows():
         holiday_utterances_generate(locale=de, intent=intent, actor="test", patterns=["wann [ist {holiday}"])
     assert "nikolaus" in str(caught.value)
     assert Utterance.objects.filter(source="holiday-generated").count() == 4
+
+
+def test_holiday_api_enters_and_removes_dates_and_answers_with_them():
+    ar = f.locale("ar-SA")
+    client = APIClient()
+    client.force_authenticate(f.member("linguist", ar, username="ar-ling"))
+    created = client.post("/api/v1/holidays/", {"locale": "ar-SA", "english_name": "Eid al-Fitr",
+                                                "native_name": "عيد الفطر", "category": "religious",
+                                                "rule": "explicit", "greeting": "عيد مبارك"}, format="json")
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    assert created.json()["key"] == "eid-al-fitr" and created.json()["source"] == "linguist"
+    added = client.post(f"/api/v1/holidays/{pk}/dates/", {"date": "2026-03-20"}, format="json")
+    assert added.status_code == 200 and added.json()["dates"] == ["2026-03-20"]
+    removed = client.post(f"/api/v1/holidays/{pk}/dates/", {"date": "2026-03-20", "remove": True}, format="json")
+    assert removed.json()["dates"] == []
+    bad = client.patch(f"/api/v1/holidays/{pk}/", {"rule": "nth_weekday", "rule_params": {"month": 3}},
+                       format="json")
+    assert bad.status_code == 400 and "rule_params" in bad.json()["error"]["fields"]

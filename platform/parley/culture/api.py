@@ -512,7 +512,7 @@ class HolidaySerializer(serializers.ModelSerializer):
         read_only_fields = ["source"]
 
     def get_dates(self, obj) -> list[str]:
-        return [d.isoformat() for d in obj.dates.values_list("date", flat=True)]
+        return [d.date.isoformat() for d in obj.dates.all()]  # prefetched by holiday_list
 
 
 class HolidayFilter(django_filters.FilterSet):
@@ -539,7 +539,7 @@ class HolidayViewSet(_LocaleOwnedViewSet):
         locale = _locale_for_write(request, data.pop("locale")["tag"], self._perm("add"))
         holiday = holiday_create(locale=locale, key=data.pop("key", ""), english_name=data.pop("english_name"),
                                  actor=request.user, **data)
-        return Response(self.get_serializer(holiday).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(holiday_list().get(pk=holiday.pk)).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         holiday = self.get_object()
@@ -550,7 +550,7 @@ class HolidayViewSet(_LocaleOwnedViewSet):
         body = self.get_serializer(holiday, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         holiday = holiday_update(holiday=holiday, actor=request.user, **body.validated_data)
-        return Response(self.get_serializer(holiday).data)
+        return Response(self.get_serializer(holiday_list().get(pk=holiday.pk)).data)
 
     def destroy(self, request, *args, **kwargs):
         holiday = self.get_object()
@@ -574,7 +574,7 @@ class HolidayViewSet(_LocaleOwnedViewSet):
             holiday_date_remove(row=row, actor=request.user)
         else:
             holiday_date_add(holiday=holiday, date=body, actor=request.user)
-        return Response(self.get_serializer(holiday).data)
+        return Response(self.get_serializer(holiday_list().get(pk=holiday.pk)).data)  # fresh dates
 
 
 def _years(request, *, default_span: int = 1) -> list[int]:

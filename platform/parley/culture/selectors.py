@@ -34,7 +34,10 @@ def sensitive_term_list() -> QuerySet[SensitiveTerm]:
 
 
 def holiday_list() -> QuerySet[Holiday]:
-    return Holiday.objects.select_related("locale")
+    from django.db.models import Prefetch
+
+    return Holiday.objects.select_related("locale").prefetch_related(
+        Prefetch("dates", queryset=HolidayDate.objects.order_by("date")))
 
 
 def holiday_date_list() -> QuerySet[HolidayDate]:

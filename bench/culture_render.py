@@ -79,14 +79,17 @@ def culture_render():
         response = client.get("/api/v1/me/")
         assert response.status_code == 200, response.content
 
-    def timed(fn):
+    def timed(*fns):
+        """Each fn timed n times, interleaved request by request, so all see the same machine load."""
         for i in range(200):
-            fn(i)
-        times = []
+            for fn in fns:
+                fn(i)
+        times = [[] for _ in fns]
         for i in range(n):
-            started = time.perf_counter()
-            fn(i)
-            times.append((time.perf_counter() - started) * 1000)
+            for fn, bucket in zip(fns, times):
+                started = time.perf_counter()
+                fn(i)
+                bucket.append((time.perf_counter() - started) * 1000)
         return times
 
     sample = render(2).json()
@@ -103,9 +106,7 @@ def culture_render():
         template_render(key="bench.alarm_set.confirm", locale=locales[tag], register=register,
                         parameters={"count": i % 30, "day": "2026-12-24"})
 
-    renders = timed(render)
-    baseline = timed(me)
-    direct = timed(service)
+    renders, baseline, direct = timed(render, me, service)
     p50, p95, p99 = (_percentile(renders, q) for q in (0.5, 0.95, 0.99))
     b50, b95 = (_percentile(baseline, q) for q in (0.5, 0.95))
     print(f"render through the API, warm, {n} requests over de-DE/ru-RU/ar-SA/ja-JP/de-AT→de-DE: "

@@ -40,6 +40,7 @@ def main() -> None:
     import benchmarks
     import feedback_bench  # noqa: F401  (registers its benchmarks in benchmarks.ALL)
     import collection_claims  # noqa: F401  (registers collection_claims in benchmarks.ALL)
+    benchmarks.ALL.update(__import__("culture_render").ALL)  # issue 6: culture_render, culture_term_check
 
     parser = argparse.ArgumentParser()
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all): {', '.join(benchmarks.ALL)}")

@@ -157,3 +157,40 @@ def campaign(locales, intents, *, activate: bool = True, **kwargs):
     if activate:
         obj = campaign_status_change(campaign=obj, to="active", actor="test")
     return obj
+# --- Culture (templates, registers, terms, holidays) ---
+
+def template_key(key: str = "alarm_set.confirm", *, source: Locale | None = None, parameters=None, intent=None):
+    from parley.culture.models import TemplateKey
+    from parley.culture.services import template_key_create
+
+    existing = TemplateKey.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    return template_key_create(key=key, source_locale=source or locale("en-US"), intent=intent, actor="test",
+                               parameters=parameters if parameters is not None else [
+                                   {"name": "count", "type": "number", "sample": 3}])
+
+
+def template_text(key_obj, loc: Locale, body: str, *, register: str = "", status: str = "draft"):
+    """A text saved through the service, then moved along the lifecycle up to `status`."""
+    from parley.culture.services import template_save, template_status_change
+
+    text = template_save(key=key_obj, locale=loc, register=register, body=body, actor="test")
+    path = {"draft": [], "in_review": ["in_review"], "approved": ["in_review", "approved"],
+            "retired": ["in_review", "approved", "retired"]}[status]
+    for step in path:
+        text = template_status_change(template=text, to=step, actor="test")
+    return text
+
+
+def register(loc: Locale, code: str, *, default: bool = False, order: int = 0):
+    from parley.culture.services import register_save
+
+    return register_save(locale=loc, code=code, name=code, is_default=default, order=order, actor="test")
+
+
+def sensitive_term(loc: Locale, term: str, *, severity: str = "block", reason: str = "", replacement: str = ""):
+    from parley.culture.services import sensitive_term_create
+
+    return sensitive_term_create(locale=loc, term=term, severity=severity, reason=reason, replacement=replacement,
+                                 actor="test")

@@ -29,6 +29,18 @@ _FEEDBACK_WORK = ["feedback.view_feedbackcluster", "feedback.view_feedbackevent"
 _FEEDBACK_LEAD = _FEEDBACK_WORK + ["feedback.assign_feedbackcluster", "feedback.add_feedbacksla",
                                    "feedback.change_feedbacksla"]
 _FEEDBACK_PIPELINE = ["feedback.add_feedbackevent"]
+# Culture (issue 6). Linguists and leads write their locales' template texts, sensitive terms and
+# holidays; leads also set the registers (how the assistant addresses users is a lead's call) and
+# are the reviewers who approve, retire or reopen texts. Template keys are shared: platform admins.
+_CULTURE_LOCALE_MODELS = ("responsetemplate", "sensitiveterm", "holiday", "holidaydate")
+_CULTURE_READ = ["culture.view_templatekey", "culture.view_responsetemplate", "culture.view_formalityregister",
+                 "culture.view_registeroverride", "culture.view_sensitiveterm", "culture.view_holiday",
+                 "culture.view_holidaydate", "culture.view_holidayyear"]
+_CULTURE_LINGUIST = _CULTURE_READ + [f"culture.{action}_{model}" for model in _CULTURE_LOCALE_MODELS
+                                     for action in ("add", "change", "delete")]
+_CULTURE_LEAD = _CULTURE_LINGUIST + ["culture.approve_responsetemplate"] + [
+    f"culture.{action}_{model}" for model in ("formalityregister", "registeroverride")
+    for action in ("add", "change", "delete")]
 
 ROLE_DEFAULTS = {
     PLATFORM_ADMIN: {
@@ -49,7 +61,7 @@ ROLE_DEFAULTS = {
                             "datasets.add_release", "datasets.view_promotionrefusal"]
         + [f"datasets.{action}_{model}" for model in ("promotionrule", "testfloor")
            for action in ("view", "add", "change", "delete")]
-        + _FEEDBACK_LEAD,
+        + _FEEDBACK_LEAD + _CULTURE_LEAD,
     },
     LINGUIST: {
         "name": "Linguist",
@@ -59,7 +71,7 @@ ROLE_DEFAULTS = {
         + _EDIT_GUIDES_AND_LEXICON + ["nlu.view_coveragetarget"] + _READ_RELEASES
         + ["datasets.view_promotionrule", "datasets.view_testfloor", "datasets.view_testretirement",
            "datasets.view_promotionrefusal"]
-        + _FEEDBACK_WORK,
+        + _FEEDBACK_WORK + _CULTURE_LINGUIST,
     },
     ANNOTATOR: {
         "name": "Annotator",
@@ -72,7 +84,7 @@ ROLE_DEFAULTS = {
         "description": "A model pipeline using the REST API with a scoped token.",
         "permissions": _READ_REGISTRY + _READ_SCHEMA + ["runs.view_taskrun", "nlu.view_utterance",
                                                         "checks.view_checkresult"]
-        + _READ_GUIDES_AND_LEXICON + _READ_RELEASES + _FEEDBACK_PIPELINE,
+        + _READ_GUIDES_AND_LEXICON + _READ_RELEASES + _FEEDBACK_PIPELINE + _CULTURE_READ,
         "admin_site": False,
     },
 }

@@ -20,6 +20,8 @@ SCOPES = {
     "feedback:triage": _("Triage, assign and resolve feedback clusters; review paraphrase candidates"),
     "collection:read": _("Read collection campaigns, their progress, agreement and judgments"),
     "collection:write": _("Change collection campaigns' status (leads of every locale of the campaign)"),
+    "culture:read": _("Read templates, registers, sensitive terms and holidays; render templates"),
+    "culture:write": _("Write template texts, registers, sensitive terms and holidays"),
 }
 
 
@@ -45,6 +47,9 @@ SCOPE_NEEDS = {
     "feedback:read": ["feedback.view_feedbackcluster"],
     "feedback:triage": ["feedback.triage_feedbackcluster", "feedback.resolve_feedbackcluster",
                         "feedback.review_paraphrasecandidate"],
+    "culture:read": ["culture.view_responsetemplate"],
+    "culture:write": ["culture.change_responsetemplate", "culture.change_sensitiveterm", "culture.change_holiday",
+                      "culture.add_templatekey"],
 }
 SCOPE_NEEDS["collection:read"] = ["collection.view_campaign"]  # collection (issue 7)
 SCOPE_NEEDS["collection:write"] = ["collection.change_campaign"]

@@ -1,5 +1,5 @@
 """/api/v1/: every app's API registered on one router."""
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from parley.access.api import ApiTokenViewSet, EventViewSet, MeView, TaskRunViewSet
@@ -40,7 +40,32 @@ router.register("feedback/clusters", FeedbackClusterViewSet, basename="feedbackc
 router.register("feedback/paraphrases", ParaphraseViewSet, basename="paraphrasecandidate")
 router.register("collection/campaigns", CampaignViewSet, basename="campaign")  # collection (issue 7)
 
-urlpatterns = [
+# --- culture (issue 6): templates, registers, sensitive terms, holidays ---
+from parley.culture.api import (FormalityRegisterViewSet, HolidayCoverageView, HolidayViewSet,  # noqa: E402
+                                LocaleCultureView, LocaleHolidayLexiconView, LocaleHolidaysSeedView, LocaleHolidaysView,
+                                LocaleHolidayUtterancesView, RegisterOverrideViewSet, ResponseTemplateViewSet,
+                                SensitiveTermViewSet, TemplateKeyViewSet, TemplateRenderView)
+
+router.register("template-keys", TemplateKeyViewSet, basename="templatekey")
+router.register("response-templates", ResponseTemplateViewSet, basename="responsetemplate")
+router.register("formality-registers", FormalityRegisterViewSet, basename="formalityregister")
+router.register("register-overrides", RegisterOverrideViewSet, basename="registeroverride")
+router.register("sensitive-terms", SensitiveTermViewSet, basename="sensitiveterm")
+router.register("holidays", HolidayViewSet, basename="holiday")
+culture_urls = [
+    re_path(r"^templates/(?P<key>[A-Za-z0-9_.]+)/render/?$", TemplateRenderView.as_view(), name="template-render"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/holidays/?$", LocaleHolidaysView.as_view(), name="locale-holidays"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/holidays/seed/?$", LocaleHolidaysSeedView.as_view(),
+            name="locale-holidays-seed"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/holidays/utterances/?$", LocaleHolidayUtterancesView.as_view(),
+            name="locale-holidays-utterances"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/holidays/lexicon/?$", LocaleHolidayLexiconView.as_view(),
+            name="locale-holidays-lexicon"),
+    re_path(r"^holidays/coverage/?$", HolidayCoverageView.as_view(), name="holiday-coverage"),
+    re_path(r"^locales/(?P<tag>[A-Za-z0-9_-]+)/culture/?$", LocaleCultureView.as_view(), name="locale-culture"),
+]
+
+urlpatterns = culture_urls + [
     path("me/", MeView.as_view(), name="me"),
     path("exports/<str:format_name>/", ExportView.as_view(), name="export"),
     path("coverage/", CoverageView.as_view(), name="coverage"),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "parley.datasets",
     "parley.feedback",
     "parley.collection",
+    "parley.culture",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +169,9 @@ SPECTACULAR_SETTINGS = {
         "LocaleStatusEnum": "parley.locales.models.Locale.Status",
         "TaskRunStatusEnum": "parley.runs.models.TaskRun.Status",
         "PartitionEnum": "parley.nlu.models.Utterance.Partition",
+        # culture
+        "ResponseTemplateStatusEnum": "parley.culture.models.ResponseTemplate.Status",
+        "SensitiveTermKindEnum": "parley.culture.models.SensitiveTerm.Kind",
     },
 }
 

@@ -1,0 +1,394 @@
+"""Template checks (ICU syntax, placeholders, plural categories, registers, terms, coverage of
+locales, length) and the utterance check for sensitive terms.
+
+A template check gets a ResponseTemplate, saved or not (the admin previews unsaved edits). The
+pattern is parsed once per object (`context.once`); a locale's registers and terms are loaded once
+per run (`context.shared_once`), so an import of a million utterances asks for each locale's terms
+once.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.utils.translation import gettext_lazy as _
+
+from parley.checks.registry import Check, CheckContext, Severity, register
+from parley.nlu.normalize import SEGMENTED_LANGUAGES, normalize_text
+
+from . import messageformat as mf
+from .rendering import icu_syntax_problem
+
+# Writing systems where the same message takes far fewer characters (one per syllable or word).
+DENSE_LANGUAGES = frozenset({"ja", "zh", "yue", "ko"})
+LENGTH_RATIO_BOUNDS = (0.4, 2.5)  # target/source, after correcting for dense scripts
+
+
+# --- shared, per-run data ---------------------------------------------------------------------
+
+class TermMatcher:
+    """A locale's matchable terms, prepared once per run.
+
+    Most texts contain no term, so a cheap pre-filter (one regex over the NFKC case-folded text,
+    looking for each term's longest chunk) answers them; only a hit pays for the full
+    normalization and the whole-word match. Imports run this on every row.
+    """
+
+    def __init__(self, rows: list[tuple[str, str, object]], *, language: str):
+        self.rows = rows
+        self.language = language
+        chunks = {max(term.split(" "), key=len) for term, _s, _r in rows if term}
+        self.prefilter = re.compile("|".join(map(re.escape, sorted(chunks, key=len, reverse=True)))) if chunks \
+            else None
+
+    def find(self, text: str) -> list[tuple[object, str]]:
+        if self.prefilter is None or not self.prefilter.search(unicodedata.normalize("NFKC", text).casefold()):
+            return []
+        normalized = normalize_text(text, language=self.language)
+        return [(row, severity) for term, severity, row in self.rows
+                if term_found(term, normalized, language=self.language) >= 0]
+
+
+def terms_of(locale_tag: str, context: CheckContext) -> TermMatcher:
+    """The locale's matchable terms, loaded once per run."""
+
+    def load():
+        from .models import SensitiveTerm
+
+        rows = SensitiveTerm.objects.filter(locale__tag=locale_tag, kind=SensitiveTerm.Kind.TERM).select_related(
+            "locale")
+        return TermMatcher([(row.normalized, row.severity, row) for row in rows], language=_language(locale_tag))
+
+    return context.shared_once(("culture.terms", locale_tag), load)
+
+
+def registers_of(locale_tag: str, context: CheckContext) -> dict:
+    """{"codes": [...], "default": code or None} for a locale, loaded once per run."""
+
+    def load():
+        from .models import FormalityRegister
+
+        rows = list(FormalityRegister.objects.filter(locale__tag=locale_tag).values_list("code", "is_default"))
+        return {"codes": [c for c, _d in rows], "default": next((c for c, d in rows if d), None)}
+
+    return context.shared_once(("culture.registers", locale_tag), load)
+
+
+def normalize_term(term: str, *, language: str) -> str:
+    return normalize_text(term, language=language)
+
+
+def term_found(normalized_term: str, normalized_text: str, *, language: str) -> int:
+    """Where the term starts in the normalized text (-1 if absent). Whole words, except in
+    scripts written without spaces, where word breaks differ with context: there, a substring."""
+    if not normalized_term:
+        return -1
+    if language in SEGMENTED_LANGUAGES:
+        return normalized_text.replace(" ", "").find(normalized_term.replace(" ", ""))
+    # With both padded, the match's leading space sits where the term starts in the unpadded text.
+    return f" {normalized_text} ".find(f" {normalized_term} ")
+
+
+def find_terms(text: str, *, locale_tag: str, context: CheckContext):
+    """(term row, severity) for every term of the locale found in `text`."""
+    return terms_of(locale_tag, context).find(text)
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+def _language(locale_tag: str) -> str:
+    return locale_tag.split("-")[0].lower()
+
+
+def parsed(template, context: CheckContext):
+    """(Pattern or None, PatternError or None), once per object."""
+
+    def parse():
+        try:
+            return mf.parse(template.body), None
+        except mf.PatternError as exc:
+            return None, exc
+
+    return context.once("culture.parse", parse)
+
+
+class TemplateCheck(Check):
+    applies_to = "template"
+    field = "body"
+
+
+@register
+class IcuSyntax(TemplateCheck):
+    id = "template.icu_syntax"
+    severity = Severity.ERROR
+    description = _("The text is valid ICU MessageFormat (balanced braces, known argument types, an 'other' "
+                    "branch in every plural and select).")
+
+    def run(self, obj, *, locale, context):
+        pattern, error = parsed(obj, context)
+        if error is not None:
+            return [self.finding(error.message, position=error.position, field=self.field, code="syntax")]
+        problem = icu_syntax_problem(obj.body, locale)
+        if problem:
+            return [self.finding(f"ICU refuses the pattern: {problem}", field=self.field, code="icu")]
+        return []
+
+
+def _declared(template) -> dict[str, dict]:
+    return {p.get("name"): p for p in (template.key.parameters or []) if isinstance(p, dict)}
+
+
+@register
+class UnknownPlaceholder(TemplateCheck):
+    id = "template.unknown_placeholder"
+    severity = Severity.ERROR
+    description = _("Every placeholder is a parameter the key declares, used as its declared type "
+                    "(numbers in plural and number, dates in date and time).")
+
+    def run(self, obj, *, locale, context):
+        pattern, _error = parsed(obj, context)
+        if pattern is None:
+            return []
+        declared = _declared(obj)
+        found = []
+        for arg in pattern.arguments():
+            spec = declared.get(arg.name)
+            if spec is None:
+                known = ", ".join(sorted(declared)) or "none"
+                found.append(self.finding(f"unknown placeholder {{{arg.name}}}; the key declares: {known}",
+                                          position=arg.position, field=self.field, code="unknown"))
+                continue
+            wanted = mf.VALUE_KIND.get(arg.type)
+            if wanted and wanted != "string" and spec.get("type", "string") != wanted:
+                found.append(self.finding(
+                    f"{{{arg.name}, {arg.type}}} needs a {wanted} parameter; {arg.name!r} is declared as "
+                    f"{spec.get('type', 'string')}", position=arg.position, field=self.field, code="type"))
+        return found
+
+
+@register
+class UnusedParameter(TemplateCheck):
+    id = "template.unused_parameter"
+    severity = Severity.WARNING
+    description = _("Every declared parameter appears in the text (a missing one is often a forgotten slot).")
+
+    def run(self, obj, *, locale, context):
+        pattern, _error = parsed(obj, context)
+        if pattern is None:
+            return []
+        used = {a.name for a in pattern.arguments()}
+        return [self.finding(f"parameter {name!r} is declared but not used", field=self.field, code="unused")
+                for name in _declared(obj) if name not in used]
+
+
+@register
+class PluralCategories(TemplateCheck):
+    id = "template.plural_categories"
+    severity = Severity.ERROR
+    description = _("Every plural has a branch for each of the locale's CLDR plural categories (ru: one, few, "
+                    "many, other; ar: zero, one, two, few, many, other).")
+
+    def run(self, obj, *, locale, context):
+        pattern, _error = parsed(obj, context)
+        if pattern is None:
+            return []
+        cardinal = list(obj.locale.plural_cardinal or ["other"])
+        ordinal = list(obj.locale.plural_ordinal or ["other"])
+        found = []
+        for arg in pattern.arguments():
+            if arg.type not in mf.PLURAL_TYPES:
+                continue
+            wanted = cardinal if arg.type == "plural" else ordinal
+            keys = {b.key for b in arg.branches}
+            missing = [c for c in wanted if c not in keys]
+            if missing:
+                found.append(self.finding(
+                    f"the {arg.type} {{{arg.name}}} lacks {', '.join(repr(c) for c in missing)}; {locale} needs "
+                    f"{', '.join(wanted)}", position=arg.position, field=self.field, code="missing"))
+        return found
+
+
+@register
+class PluralUnusedCategory(TemplateCheck):
+    id = "template.plural_unused_category"
+    severity = Severity.WARNING
+    description = _("No plural branch is for a category the locale never selects (a 'one' branch in Japanese).")
+
+    def run(self, obj, *, locale, context):
+        pattern, _error = parsed(obj, context)
+        if pattern is None:
+            return []
+        found = []
+        for arg in pattern.arguments():
+            if arg.type not in mf.PLURAL_TYPES:
+                continue
+            wanted = set((obj.locale.plural_cardinal if arg.type == "plural" else obj.locale.plural_ordinal)
+                         or ["other"])
+            for branch in arg.branches:
+                if not branch.key.startswith("=") and branch.key not in wanted:
+                    found.append(self.finding(f"{locale} never selects {branch.key!r} in {{{arg.name}}}",
+                                              position=branch.position, field=self.field, code="never_selected"))
+        return found
+
+
+@register
+class RegisterKnown(TemplateCheck):
+    id = "template.register_known"
+    severity = Severity.ERROR
+    description = _("The text's register is one of the locale's registers (empty for a locale without any).")
+
+    def run(self, obj, *, locale, context):
+        codes = registers_of(locale, context)["codes"]
+        if not obj.register and not codes:
+            return []
+        if obj.register and obj.register in codes:
+            return []
+        if not obj.register:
+            return [self.finding(f"{locale} has registers ({', '.join(codes)}); say which one this text uses",
+                                 field="register", code="missing")]
+        return [self.finding(f"{obj.register!r} is not a register of {locale} "
+                             f"(registers: {', '.join(codes) or 'none'})", field="register", code="unknown")]
+
+
+@register
+class DefaultRegisterExists(TemplateCheck):
+    id = "template.default_register"
+    severity = Severity.WARNING
+    description = _("The key has a text in the locale's default register, which a render without a register uses.")
+
+    def run(self, obj, *, locale, context):
+        from .models import ResponseTemplate
+
+        default = registers_of(locale, context)["default"]
+        if default is None or obj.register == default:
+            return []
+        exists = ResponseTemplate.objects.filter(key_id=obj.key_id, locale_id=obj.locale_id, register=default).exclude(
+            status=ResponseTemplate.Status.RETIRED).exists()
+        if exists:
+            return []
+        return [self.finding(f"{obj.key.key} has no {locale} text in the default register {default!r}",
+                             field="register", code="no_default")]
+
+
+def _text_of(pattern) -> str:
+    return " ".join(t.value for t in pattern.texts())
+
+
+class _TermCheck(TemplateCheck):
+    wanted_severity = ""
+
+    def run(self, obj, *, locale, context):
+        pattern, _error = parsed(obj, context)
+        if pattern is None:
+            return []
+        found = []
+        for text in pattern.texts():
+            for row, severity in find_terms(text.value, locale_tag=locale, context=context):
+                if severity != self.wanted_severity:
+                    continue
+                hint = f"; say {row.replacement!r} instead" if row.replacement else ""
+                why = f" ({row.reason})" if row.reason else ""
+                found.append(self.finding(f"{row.term!r} is a {severity}ed term in {locale}{why}{hint}",
+                                          position=text.position, field=self.field, code=severity))
+        return found
+
+
+@register
+class BannedTerm(_TermCheck):
+    id = "template.banned_term"
+    severity = Severity.ERROR
+    description = _("The text says none of the locale's blocked terms.")
+    wanted_severity = "block"
+
+
+@register
+class WarnedTerm(_TermCheck):
+    id = "template.warned_term"
+    severity = Severity.WARNING
+    description = _("The text says none of the locale's terms to avoid (warn), or a reviewer confirms it.")
+    wanted_severity = "warn"
+
+
+@register
+class MissingLocales(TemplateCheck):
+    id = "template.missing_locales"
+    severity = Severity.WARNING
+    description = _("A source-locale text lists the locales that write templates but lack this key; a "
+                    "target-locale text says when the source locale has none.")
+
+    def run(self, obj, *, locale, context):
+        from .models import ResponseTemplate
+
+        live = ResponseTemplate.objects.exclude(status=ResponseTemplate.Status.RETIRED)
+        if obj.locale_id == obj.key.source_locale_id:
+            active = context.shared_once("culture.template_locales", lambda: dict(
+                live.values_list("locale_id", "locale__tag").distinct()))
+            have = set(live.filter(key_id=obj.key_id).values_list("locale_id", flat=True))
+            missing = sorted(tag for pk, tag in active.items() if pk not in have and pk != obj.locale_id)
+            if missing:
+                return [self.finding(f"no text yet in {', '.join(missing)}", code="missing_locales")]
+            return []
+        if not live.filter(key_id=obj.key_id, locale_id=obj.key.source_locale_id).exists():
+            return [self.finding(f"the source locale {obj.key.source_locale.tag} has no text for {obj.key.key}",
+                                 code="no_source")]
+        return []
+
+
+@register
+class LengthRatio(TemplateCheck):
+    id = "template.length_ratio"
+    severity = Severity.WARNING
+    description = _("The text's length is within 0.4–2.5 times the source text's (corrected for Japanese, "
+                    "Chinese and Korean): far outside usually means a missing or extra sentence.")
+
+    def run(self, obj, *, locale, context):
+        from .models import ResponseTemplate
+
+        if obj.locale_id == obj.key.source_locale_id:
+            return []
+        pattern, _error = parsed(obj, context)
+        if pattern is None:
+            return []
+        sources = dict(ResponseTemplate.objects.filter(key_id=obj.key_id, locale_id=obj.key.source_locale_id)
+                       .exclude(status=ResponseTemplate.Status.RETIRED).values_list("register", "body"))
+        if not sources:
+            return []
+        source_body = sources.get(obj.register) or next(iter(sources.values()))
+        try:
+            source_text = _text_of(mf.parse(source_body))
+        except mf.PatternError:
+            return []
+        target_text = _text_of(pattern)
+        if not source_text.strip():
+            return []
+        ratio = len(target_text.strip()) / len(source_text.strip())
+        correction = 1.0
+        source_language = _language(obj.key.source_locale.tag)
+        if _language(locale) in DENSE_LANGUAGES and source_language not in DENSE_LANGUAGES:
+            correction = 2.5
+        elif source_language in DENSE_LANGUAGES and _language(locale) not in DENSE_LANGUAGES:
+            correction = 0.4
+        low, high = LENGTH_RATIO_BOUNDS
+        corrected = ratio * correction
+        if low <= corrected <= high:
+            return []
+        return [self.finding(f"the text is {ratio:.2f} times as long as the source text "
+                             f"({obj.key.source_locale.tag}); expected {low}–{high} after correction",
+                             code="too_short" if corrected < low else "too_long")]
+
+
+# --- utterances ---------------------------------------------------------------------------------
+
+@register
+class UtteranceSensitiveTerm(Check):
+    id = "utterance.banned_term"
+    # A warning, never an error: users do say these words, and feedback and collection must keep
+    # what was said; the finding flags the row for a reviewer.
+    severity = Severity.WARNING
+    applies_to = "utterance"
+    description = _("The utterance contains a blocked or warned term of its locale (flagged for review).")
+
+    def run(self, obj, *, locale, context):
+        return [self.finding(f"contains {row.term!r}, a {severity}ed term in {locale}"
+                             + (f" ({row.reason})" if row.reason else ""), field="text", code=severity)
+                for row, severity in find_terms(obj.text or "", locale_tag=locale, context=context)]

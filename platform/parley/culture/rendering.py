@@ -1,0 +1,73 @@
+"""Formatting a MessageFormat pattern for a locale with ICU (icu4py), and coercing request values.
+
+Compiled formats are cached per (pattern, locale): compiling costs more than formatting, and a
+response service renders the same few hundred texts over and over.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from icu4py.messageformat import MessageFormat
+
+PARAMETER_TYPES = ("number", "string", "date")
+
+
+class RenderError(ValueError):
+    """A value that cannot be formatted, or a pattern ICU refuses; `field` names the culprit."""
+
+    def __init__(self, message: str, *, field: str = "parameters"):
+        self.message, self.field = message, field
+        super().__init__(message)
+
+
+@lru_cache(maxsize=4096)
+def compiled(pattern: str, locale_tag: str) -> MessageFormat:
+    """ICU's compiled format; ValueError if ICU refuses the pattern."""
+    return MessageFormat(pattern, locale_tag)
+
+
+def icu_syntax_problem(pattern: str, locale_tag: str) -> str | None:
+    try:
+        compiled(pattern, locale_tag)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def coerce(name: str, value, kind: str):
+    """A request value as the Python type ICU formats for the declared parameter type."""
+    where = f"parameters.{name}"
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            raise RenderError(f"{name!r} must be a number", field=where)
+        if isinstance(value, str):
+            try:
+                value = Decimal(value.strip())
+            except InvalidOperation:
+                raise RenderError(f"{name!r} must be a number, got {value!r}", field=where) from None
+            if value == value.to_integral_value() and abs(value) < 2**53:
+                value = int(value)
+        return value
+    if kind == "date":
+        if isinstance(value, dt.date):
+            return value
+        if not isinstance(value, str):
+            raise RenderError(f"{name!r} must be an ISO date or date-time (2026-12-24, 2026-12-24T07:30:00)",
+                              field=where)
+        try:
+            return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        except ValueError:
+            raise RenderError(f"{name!r} is not an ISO date or date-time: {value!r}", field=where) from None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise RenderError(f"{name!r} must be text", field=where)
+    return str(value)
+
+
+def format_pattern(pattern: str, locale_tag: str, values: dict) -> str:
+    try:
+        message = compiled(pattern, locale_tag)
+    except ValueError as exc:
+        raise RenderError(f"ICU refuses the stored pattern: {exc}", field="body") from None
+    return message.format(values)

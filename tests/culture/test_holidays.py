@@ -1,0 +1,232 @@
+"""Holidays: seeding from the holidays package (territories, a subdivision, native names),
+linguists' rules (fixed, Easter, nth weekday, explicit dates for a lunar holiday), the coverage
+report, the locale API, and holidays feeding lexicon values and utterance candidates."""
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+import factories as f
+from parley.culture.holiday_rules import rule_date, rule_params_problem
+from parley.culture.models import Holiday, HolidayDate
+from parley.culture.selectors import holiday_coverage, holidays_in_year
+from parley.culture.services import (holiday_create, holiday_date_add, holiday_lexicon_feed, holiday_update,
+                                     holiday_utterances_generate, holidays_materialize, holidays_seed)
+from parley.events.models import Event
+from parley.nlu.models import LexiconEntry, Utterance
+
+pytestmark = pytest.mark.django_db
+
+
+def names(locale, year, **kw):
+    return {h["key"]: h for h in holidays_in_year(locale=locale, year=year, **kw)}
+
+
+def test_seeding_germany_gives_native_names_categories_and_a_bavarian_holiday():
+    de = f.locale("de-DE")
+    result = holidays_seed(locale=de, years=[2026], actor="test")
+    assert result["supported"] and result["native_language"] == "de" and result["subdivisions"] == 17
+    christmas = Holiday.objects.get(locale=de, key="christmas-day")
+    assert (christmas.native_name, christmas.english_name, christmas.category, christmas.regions) == (
+        "Erster Weihnachtstag", "Christmas Day", "public", [])
+    assert list(christmas.dates.values_list("date", flat=True)) == [dt.date(2026, 12, 25)]
+    epiphany = Holiday.objects.get(locale=de, key="epiphany")
+    assert epiphany.native_name == "Heilige Drei Könige" and {"BY", "BW", "ST"} <= set(epiphany.regions)
+    # In Bavaria, Epiphany is on the list; in Berlin it is not.
+    assert "epiphany" in names(de, 2026, region="BY") and "epiphany" not in names(de, 2026, region="BE")
+    assert "christmas-day" in names(de, 2026, region="BE")
+    assert Event.objects.filter(verb="holidays.seeded", locale_tag="de-DE").exists()
+
+
+@pytest.mark.parametrize("tag, key, native", [
+    ("ja-JP", "new-years-day", "元日"),
+    ("ko-KR", "chuseok", "추석"),
+    ("fr-FR", "national-day", "Fête nationale"),
+    ("ar-SA", "national-day-holiday", "اليوم الوطني"),
+])
+def test_seeding_other_territories_uses_the_locales_language(tag, key, native):
+    loc = f.locale(tag)
+    holidays_seed(locale=loc, years=[2026], actor="test")
+    assert Holiday.objects.get(locale=loc, key=key).native_name == native
+
+
+def test_seeding_is_idempotent_and_leaves_corrected_holidays_alone():
+    de = f.locale("de-DE")
+    holidays_seed(locale=de, years=[2026], actor="test")
+    count, dates = Holiday.objects.count(), HolidayDate.objects.count()
+    again = holidays_seed(locale=de, years=[2026], actor="test")
+    assert (again["created"], again["dates"]) == (0, 0)
+    assert (Holiday.objects.count(), HolidayDate.objects.count()) == (count, dates)
+    labour = Holiday.objects.get(locale=de, key="labor-day")
+    holiday_update(holiday=labour, native_name="Tag der Arbeit", aliases=["Maifeiertag", "Erster Mai"],
+                   rule="fixed", rule_params={"month": 5, "day": 1}, actor="test")
+    holidays_seed(locale=de, years=[2026, 2027], actor="test")
+    labour.refresh_from_db()
+    assert (labour.native_name, labour.source, labour.rule) == ("Tag der Arbeit", "linguist", "fixed")
+    assert list(labour.dates.values_list("date", flat=True)) == [dt.date(2026, 5, 1), dt.date(2027, 5, 1)]
+
+
+def test_a_territory_the_package_does_not_know_is_reported_not_invented():
+    assert holidays_seed(locale=f.locale("eo"), years=[2026], actor="test")["supported"] is False
+    assert not Holiday.objects.exists()
+
+
+@pytest.mark.parametrize("rule, params, year, expected", [
+    ("fixed", {"month": 10, "day": 3}, 2026, dt.date(2026, 10, 3)),
+    ("easter", {"offset": -2}, 2026, dt.date(2026, 4, 3)),  # Good Friday
+    ("easter", {"offset": 0, "method": "orthodox"}, 2026, dt.date(2026, 4, 12)),
+    ("nth_weekday", {"month": 11, "weekday": 3, "n": 4}, 2026, dt.date(2026, 11, 26)),  # Thanksgiving
+    ("nth_weekday", {"month": 5, "weekday": 0, "n": -1}, 2026, dt.date(2026, 5, 25)),  # Memorial Day
+    ("nth_weekday", {"month": 2, "weekday": 0, "n": 5}, 2026, None),
+    ("fixed", {"month": 2, "day": 29}, 2027, None),
+])
+def test_date_rules(rule, params, year, expected):
+    assert rule_params_problem(rule, params) is None
+    assert rule_date(rule, params, year) == expected
+
+
+@pytest.mark.parametrize("rule, params, problem", [
+    ("fixed", {"month": 2, "day": 30}, "has no day 30"),
+    ("nth_weekday", {"month": 5, "weekday": 7, "n": 1}, "weekday"),
+    ("easter", {"offset": 1, "method": "julian"}, "western or orthodox"),
+    ("lunar", {}, "unknown rule"),
+])
+def test_bad_rules_say_why(rule, params, problem):
+    assert problem in rule_params_problem(rule, params)
+
+
+def test_a_lunar_holiday_entered_by_explicit_dates_per_year():
+    tr = f.locale("tr-TR")
+    holiday = holiday_create(locale=tr, key="ramazan-bayrami-announced", english_name="Eid al-Fitr",
+                             native_name="Ramazan Bayramı", aliases=["Şeker Bayramı"], category="religious",
+                             rule="explicit", greeting="Bayramınız mübarek olsun", actor="test")
+    for day in ("2026-03-20", "2026-03-21", "2026-03-22", "2027-03-09"):
+        holiday_date_add(holiday=holiday, date=day, actor="test")
+    assert [h["dates"] for h in holidays_in_year(locale=tr, year=2026)
+            if h["key"] == holiday.key] == [["2026-03-20", "2026-03-21", "2026-03-22"]]
+    result = holidays_materialize(locale=tr, years=[2026, 2027, 2028], actor="test")
+    assert result["explicit_missing"] == ["ramazan-bayrami-announced 2028"]
+    assert holiday.dates.filter(entered=True).count() == 4  # materializing never touches entered dates
+    with pytest.raises(ValidationError):
+        holiday_date_add(holiday=holiday, date="20.03.2026", actor="test")
+
+
+def test_a_linguists_rule_holiday_gets_dates_for_materialized_years():
+    us = f.locale("en-US")
+    holidays_materialize(locale=us, years=[2026], actor="test")
+    day = holiday_create(locale=us, key="founders-day", english_name="Founders' Day", native_name="Founders' Day",
+                         category="observance", rule="nth_weekday", rule_params={"month": 5, "weekday": 6, "n": 2},
+                         actor="test")
+    assert list(day.dates.values_list("date", flat=True)) == [dt.date(2026, 5, 10)]
+    with pytest.raises(ValidationError) as caught:
+        holiday_create(locale=us, key="x", english_name="X", rule="fixed", rule_params={"month": 13, "day": 1},
+                       actor="test")
+    assert "rule_params" in caught.value.message_dict
+    with pytest.raises(ValidationError) as caught:
+        holiday_create(locale=us, key="y", english_name="Y", regions=["ZZ"], actor="test")
+    assert "not subdivisions of US" in str(caught.value)
+
+
+def test_coverage_report_lists_what_is_missing():
+    de, ja, fr = f.locale("de-DE"), f.locale("ja-JP"), f.locale("fr-FR")
+    holidays_materialize(locale=de, years=[2026], actor="test")
+    holiday_create(locale=ja, key="tanabata", english_name="Tanabata", rule="explicit", actor="test")
+    report = holiday_coverage(years=[2026, 2027])
+    assert report["locales_without_holidays"] == ["fr-FR"]
+    rows = {r["locale"]: r for r in report["locales"]}
+    assert rows["de-DE"]["years_not_materialized"] == [2027]
+    assert rows["de-DE"]["without_native_name"] == []
+    assert rows["ja-JP"]["without_native_name"] == ["tanabata"]
+    assert rows["ja-JP"]["explicit_dates_missing"] == ["tanabata 2026", "tanabata 2027"]
+    assert rows["ja-JP"]["years_not_materialized"] == [2026, 2027]
+    assert holiday_coverage(locale_ids=[de.pk], years=[2026])["locales_without_holidays"] == []
+
+
+def test_holidays_seed_command_and_locale_api(capsys):
+    de = f.locale("de-DE")
+    call_command("holidays_seed", "--locale", "de-DE", "--years", "2026-2027")
+    assert "de-DE:" in capsys.readouterr().out
+    client = APIClient()
+    client.force_authenticate(f.member("linguist", de, username="ling"))
+    response = client.get("/api/v1/locales/de-DE/holidays?year=2027")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    unity = next(h for h in body["results"] if h["key"] == "german-unity-day")
+    assert (unity["native_name"], unity["dates"], body["year"]) == ("Tag der Deutschen Einheit", ["2027-10-03"], 2027)
+    regional = client.get("/api/v1/locales/de-DE/holidays?year=2027&region=BY").json()["results"]
+    assert "epiphany" in {h["key"] for h in regional}
+    assert client.get("/api/v1/locales/de-DE/holidays?year=nope").status_code == 400
+
+
+def test_seed_api_runs_as_a_task_run(django_capture_on_commit_callbacks):
+    de = f.locale("de-DE")
+    client = APIClient()
+    client.force_authenticate(f.member("locale_lead", de, username="lead"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/locales/de-DE/holidays/seed", {"years": [2026]}, format="json")
+    assert response.status_code == 202, response.content
+    run = client.get(response.json()["url"]).json()
+    assert run["status"] == "succeeded" and run["result"]["created"] > 10
+    assert Holiday.objects.filter(locale=de).count() == run["result"]["created"]
+
+
+def test_holidays_feed_the_lexicon():
+    de = f.locale("de-DE")
+    f.catalogued("holiday_name")
+    holidays_seed(locale=de, years=[2026], actor="test")
+    christmas = Holiday.objects.get(locale=de, key="christmas-day")
+    holiday_update(holiday=christmas, aliases=["Weihnachten", "erster Feiertag"], actor="test")
+    without = holiday_lexicon_feed(locale=de, slot_type_name="holiday_name", actor="test", create_concepts=False)
+    assert "christmas-day" in without["no_concept"] and without["created"] == 0
+    fed = holiday_lexicon_feed(locale=de, slot_type_name="holiday_name", actor="test", create_concepts=True)
+    entry = LexiconEntry.objects.get(concept__key="christmas-day", locale=de)
+    assert (entry.value, entry.synonyms) == ("Erster Weihnachtstag", ["Weihnachten", "erster Feiertag"])
+    assert fed["created"] == Holiday.objects.filter(locale=de).count()
+    again = holiday_lexicon_feed(locale=de, slot_type_name="holiday_name", actor="test", create_concepts=True)
+    assert (again["created"], again["updated"]) == (0, 0)
+    with pytest.raises(ValidationError) as caught:
+        holiday_lexicon_feed(locale=de, slot_type_name="date", actor="test", create_concepts=True)
+    assert "no slot type" in str(caught.value) or "open slot type" in str(caught.value)
+
+
+def test_holidays_become_submitted_utterance_candidates_not_dataset_rows():
+    de = f.locale("de-DE")
+    intent = f.intent("calendar_query", "calendar", slots=["event_name", "date"])
+    holiday_create(locale=de, key="nikolaus", english_name="St Nicholas Day", native_name="Nikolaustag",
+                   aliases=["Nikolaus"], category="observance", rule="fixed", rule_params={"month": 12, "day": 6},
+                   actor="test")
+    result = holiday_utterances_generate(locale=de, intent=intent, actor="test")
+    assert result["created"] == 4  # two names × two patterns
+    rows = Utterance.objects.filter(locale=de, source="holiday-generated").order_by("external_id")
+    assert {r.status for r in rows} == {"submitted"} and {r.partition for r in rows} == {"unassigned"}
+    assert rows[0].annotated == "wann ist [event_name : nikolaustag]"
+    assert rows[1].annotated == "auf welchen tag fällt [event_name : nikolaustag] [date : dieses jahr]"
+    assert rows[0].slots == [{"type": "event_name", "value": "nikolaustag", "start": 9, "end": 20}]
+    assert Event.objects.filter(verb="utterance.created", target_id=str(rows[0].pk)).exists()
+    assert holiday_utterances_generate(locale=de, intent=intent, actor="test") == {
+        "created": 0, "skipped": 4, "patterns": result["patterns"]}
+    with pytest.raises(ValidationError) as caught:
+        holiday_utterances_generate(locale=de, intent=intent, actor="test", patterns=["wann [ist {holiday}"])
+    assert "nikolaus" in str(caught.value)
+    assert Utterance.objects.filter(source="holiday-generated").count() == 4
+
+
+def test_holiday_api_enters_and_removes_dates_and_answers_with_them():
+    ar = f.locale("ar-SA")
+    client = APIClient()
+    client.force_authenticate(f.member("linguist", ar, username="ar-ling"))
+    created = client.post("/api/v1/holidays/", {"locale": "ar-SA", "english_name": "Eid al-Fitr",
+                                                "native_name": "عيد الفطر", "category": "religious",
+                                                "rule": "explicit", "greeting": "عيد مبارك"}, format="json")
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    assert created.json()["key"] == "eid-al-fitr" and created.json()["source"] == "linguist"
+    added = client.post(f"/api/v1/holidays/{pk}/dates/", {"date": "2026-03-20"}, format="json")
+    assert added.status_code == 200 and added.json()["dates"] == ["2026-03-20"]
+    removed = client.post(f"/api/v1/holidays/{pk}/dates/", {"date": "2026-03-20", "remove": True}, format="json")
+    assert removed.json()["dates"] == []
+    bad = client.patch(f"/api/v1/holidays/{pk}/", {"rule": "nth_weekday", "rule_params": {"month": 3}},
+                       format="json")
+    assert bad.status_code == 400 and "rule_params" in bad.json()["error"]["fields"]

@@ -91,7 +91,7 @@ def test_whole_release_tar_gz_holds_only_the_readers_locales_in_massive_layout(p
         manifest = json.load(archive.extractfile("manifest.json"))
         jsonl = archive.extractfile("1.1/data/de-DE.jsonl").read().decode()
     assert names == ["1.1/data/de-DE.jsonl", "diff/de-DE.json", "index/de-DE.tsv", "lexicon/de-DE.json",
-                     "manifest.json"]
+                     "manifest.json", "templates/de-DE.json"]
     assert list(manifest["locales"]) == ["de-DE"]
     assert len(jsonl.splitlines()) == 4
 
@@ -216,3 +216,25 @@ def test_a_lead_sets_rules_floors_and_retirements_in_their_locale_only(published
     linguist = client_for(user=f.member("linguist", de))
     assert linguist.post("/api/v1/test-retirements/", {"locale": "de-DE", "row_uid": str(uid), "reason": "x"},
                          format="json").status_code == 400
+
+
+def test_rasa_responses_come_from_the_releases_approved_templates(published):
+    de = published["de"]
+    f.register(de, "sie", default=True)
+    f.register(de, "du")
+    confirm = f.template_key("alarm_set.confirm", source=de, parameters=[{"name": "time", "type": "string"}])
+    f.template_text(confirm, de, "Ich wecke Sie um {time}.", register="sie", status="approved")
+    f.template_text(confirm, de, "Ich wecke dich um {time}.", register="du", status="approved")
+    count = f.template_key("alarm_query.count", source=de, parameters=[{"name": "n", "type": "number"}])
+    f.template_text(count, de, "{n, plural, one {# Wecker} other {# Wecker}}", register="sie", status="approved")
+    draft = f.template_key("alarm_set.later", source=de)
+    f.template_text(draft, de, "Später.", register="sie")  # a draft: not in the release
+    release = release_build(release=release_create(name="core", actor="test"), actor="test")
+    response = client_for(token=pipeline_token()).get(f"/api/v1/releases/{release.pk}/download/?locale=de-DE&output=rasa")
+    data = yaml.safe_load(response.content.decode())
+    assert data["responses"] == {"utter_alarm_set_confirm": [{"text": "Ich wecke Sie um {time}."}]}
+    assert response["X-Parley-Skipped-Responses"] == "1"  # the plural one: Rasa cannot express it
+    # The snapshot is the release's: a text approved later does not change this release's download.
+    f.template_text(draft, de, "Gleich.", register="du", status="approved")
+    again = client_for(token=pipeline_token()).get(f"/api/v1/releases/{release.pk}/download/?locale=de-DE&output=rasa")
+    assert again.content == response.content

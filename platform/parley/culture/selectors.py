@@ -21,6 +21,16 @@ def template_list() -> QuerySet[ResponseTemplate]:
     return ResponseTemplate.objects.select_related("key", "key__source_locale", "locale")
 
 
+def approved_templates(*, locale) -> list[dict]:
+    """The locale's approved texts as a release snapshots them: key, register, whether it is the
+    locale's default register, ICU text and declared parameters."""
+    default = register_list().filter(locale=locale, is_default=True).values_list("code", flat=True).first() or ""
+    rows = template_list().filter(locale=locale, status=ResponseTemplate.Status.APPROVED).order_by("key__key",
+                                                                                                  "register")
+    return [{"key": t.key.key, "register": t.register, "default_register": t.register in ("", default),
+             "text": t.body, "parameters": t.key.parameters} for t in rows]
+
+
 def register_list() -> QuerySet[FormalityRegister]:
     return FormalityRegister.objects.select_related("locale")
 

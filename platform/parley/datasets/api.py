@@ -250,9 +250,12 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             response["Content-Disposition"] = f'attachment; filename="{stem}.jsonl"'
             return response
         if fmt == "rasa":
-            text = downloads.rasa_nlu_yaml(jsonl=jsonl, lexicon=lexicon, locale_tag=locale.tag)
+            responses, skipped = downloads.rasa_responses(
+                downloads.locale_file(release=release, locale=locale, kind=ReleaseFile.Kind.TEMPLATES))
+            text = downloads.rasa_nlu_yaml(jsonl=jsonl, lexicon=lexicon, locale_tag=locale.tag, responses=responses)
             response = HttpResponse(text.encode("utf-8"), content_type="application/x-yaml; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{stem}-nlu.yml"'
+            response["X-Parley-Skipped-Responses"] = str(skipped)
             return response
         model, skipped = downloads.alexa_interaction_model(jsonl=jsonl, lexicon=lexicon, locale_tag=locale.tag)
         response = HttpResponse(json.dumps(model, ensure_ascii=False, indent=1).encode("utf-8"),

@@ -5,6 +5,7 @@ The folder layout is the contract between build, diff, downloads and readers (do
 <name>/v<version>/1.1/data/<file tag>.jsonl   MASSIVE rows (the distribution's layout)
                   index/<file tag>.tsv        uid, id, partition, intent, md5 of the jsonl line
                   lexicon/<file tag>.json     the locale's lexicon at build time
+                  templates/<file tag>.json   the locale's approved response templates at build time
                   diff/<file tag>.json        added, removed, changed, retired rows against the previous
                   manifest.json, diff.json    (diff.json: the counts of every locale)
 ```
@@ -38,6 +39,7 @@ from parley.interchange.exports import massive_keyed_lines
 from parley.locales.models import Locale
 from parley.locales.selectors import locale_export_tag
 from parley.nlu.models import Utterance
+from parley.culture.selectors import approved_templates
 from parley.nlu.selectors import lexicon_rows
 
 from .models import PromotionRule, Release, ReleaseFile, TestFloor, TestRetirement
@@ -156,6 +158,11 @@ def _locale_files(build: LocaleBuild, staging: Path) -> dict[str, IndexRow]:
                                  [json.dumps(lexicon, ensure_ascii=False, indent=1) + "\n"])
     build.files.append({"path": f"lexicon/{build.file_tag}.json", "kind": ReleaseFile.Kind.LEXICON,
                         "sha256": digest, "bytes": size, "rows": len(lexicon)})
+    templates = approved_templates(locale=build.locale)
+    digest, size = _hashed_write(staging / "templates" / f"{build.file_tag}.json",
+                                 [json.dumps(templates, ensure_ascii=False, indent=1) + "\n"])
+    build.files.append({"path": f"templates/{build.file_tag}.json", "kind": ReleaseFile.Kind.TEMPLATES,
+                        "sha256": digest, "bytes": size, "rows": len(templates)})
     return index
 
 

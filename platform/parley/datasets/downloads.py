@@ -117,6 +117,28 @@ def rasa_entity_example(annotation: notation.Annotation) -> str:
     return "".join(out)
 
 
+_ICU_COMPLEX = re.compile(r"\{\s*\w+\s*,")  # {count, plural, …}, {n, number}: beyond Rasa's {slot}
+
+
+def rasa_responses(templates: Path | None) -> tuple[dict, int]:
+    """Rasa `responses` from a release's template snapshot: one `utter_<key>` per key, in the
+    locale's default register (else the first approved one). Rasa fills plain `{slot}` arguments;
+    texts with ICU plural, select or number arguments cannot be expressed there and are left out
+    (the second value counts them) — render those through Parley's render API."""
+    rows = json.loads(templates.read_text(encoding="utf-8")) if templates and templates.exists() else []
+    chosen: dict[str, dict] = {}
+    for row in rows:
+        if row["key"] not in chosen or (row["default_register"] and not chosen[row["key"]]["default_register"]):
+            chosen[row["key"]] = row
+    responses, skipped = {}, 0
+    for key, row in sorted(chosen.items()):
+        if _ICU_COMPLEX.search(row["text"]):
+            skipped += 1
+            continue
+        responses["utter_" + re.sub(r"[^0-9A-Za-z_]", "_", key)] = [{"text": row["text"]}]
+    return responses, skipped
+
+
 def rasa_nlu_yaml(*, jsonl: Path, lexicon: Path | None, locale_tag: str, responses: dict | None = None) -> str:
     """Rasa 3 training data: one `intent` block of examples per intent, entity synonyms from the
     lexicon (synonym → canonical value), and `responses` when given (approved templates)."""

@@ -163,6 +163,7 @@ class ReleaseFile(models.Model):
         MASSIVE = "massive", _("MASSIVE jsonl")
         INDEX = "index", _("row index")
         LEXICON = "lexicon", _("lexicon snapshot")
+        TEMPLATES = "templates", _("approved response templates")
         MANIFEST = "manifest", _("manifest")
         DIFF = "diff", _("diff")
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import pickle
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -326,8 +328,8 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
 class _Validation:
     """Phase one: read and check every row, commit progress as it goes, spill accepted rows."""
 
-    def __init__(self, batch: ImportBatch, actor, progress_run):
-        self.batch, self.progress_run = batch, progress_run
+    def __init__(self, batch: ImportBatch, actor, progress_run, sink):
+        self.batch, self.progress_run, self.sink = batch, progress_run, sink
         self.options = batch.options
         self.source = Utterance.Source(batch.format)
         self.schema = _Schema(create_missing=self.options.get("create_missing", False), actor=actor,
@@ -335,8 +337,6 @@ class _Validation:
         self.seen: dict[tuple[int, str], str] = {}
         self.rejects: list[ImportReject] = []
         self.pending: list[tuple[dict, str, int]] = []
-        # Accepted rows wait here, pickled a chunk at a time, until every row has been checked.
-        self.spill = tempfile.TemporaryFile()
         # A source with no stored rows yet (the first import) cannot have present rows; repeats
         # inside this batch are caught by `seen`, so the per-chunk key query can be skipped.
         self.source_is_empty = not Utterance.objects.filter(source=self.source).exists()
@@ -399,7 +399,7 @@ class _Validation:
                 findings.append((row["locale_id"], row["external_id"], row["findings"]))
                 batch.rows_warned += 1
         if chunk:
-            pickle.dump((chunk, findings), self.spill, protocol=pickle.HIGHEST_PROTOCOL)
+            self.sink.put(chunk, findings)
             batch.rows_accepted += len(chunk)
         self.pending.clear()
         ImportReject.objects.bulk_create(self.rejects)
@@ -425,20 +425,119 @@ def _findings_store(source: str, findings: list[tuple[int, str, list]]) -> None:
     check_results_replace_many(entries=entries, check_ids=[c.id for c in registry.for_kind("utterance")])
 
 
-def _write(validation: _Validation, actor) -> None:
-    """Phase two: every accepted row in one transaction, so a failure leaves nothing behind."""
-    batch, spill = validation.batch, validation.spill
-    _set_status(batch, ImportBatch.Status.WRITING, actor)
-    spill.seek(0)
+def _write_chunks(chunks, source: str, batch: ImportBatch, actor) -> None:
+    """Every accepted row in one transaction, so a failure leaves nothing behind."""
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The utterance foreign keys are deferred: checked at COMMIT, one by one, after the
+            # last COPY. Checked at the end of each COPY instead, the same checks run while the
+            # next chunk is still being validated (and the deferred queue stays small).
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for chunk, findings in chunks:
+            utterances_bulk_insert(rows=chunk)
+            _findings_store(source, findings)
+        _set_status(batch, ImportBatch.Status.COMPLETED, actor, finished_at=timezone.now())
+
+
+class _SpillSink:
+    """Accepted rows wait in a temporary file, pickled a chunk at a time, until every row has been
+    checked; then one transaction writes them. Used where a second connection cannot see what the
+    caller's does (inside a transaction, e.g. tests) and off PostgreSQL (SQLite has one writer)."""
+
+    def __init__(self):
+        self.spill = tempfile.TemporaryFile()
+
+    def put(self, chunk: list[tuple], findings: list) -> None:
+        pickle.dump((chunk, findings), self.spill, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _chunks(self):
+        self.spill.seek(0)
         while True:
             try:
-                chunk, findings = pickle.load(spill)  # our own temporary file, written above: trusted
+                yield pickle.load(self.spill)  # our own temporary file, written above: trusted
             except EOFError:
-                break
-            utterances_bulk_insert(rows=chunk)
-            _findings_store(validation.source, findings)
-        _set_status(batch, ImportBatch.Status.COMPLETED, actor, finished_at=timezone.now())
+                return
+
+    def commit(self, validation: _Validation, actor) -> None:
+        _set_status(validation.batch, ImportBatch.Status.WRITING, actor)
+        _write_chunks(self._chunks(), validation.source, validation.batch, actor)
+
+    def close(self) -> None:
+        self.spill.close()
+
+
+_DONE, _ABORT = object(), object()
+
+
+class _WriterThread:
+    """Phase two overlapped with phase one: a thread with its own database connection COPYs each
+    validated chunk into one open transaction while the next chunks are validated, so
+    PostgreSQL's work (indexes, foreign keys) runs on another core. The transaction commits only
+    after the last row was checked (and never when --strict saw a reject), so a failed or refused
+    import still writes nothing; progress keeps committing on the caller's connection."""
+
+    QUEUED_CHUNKS = 4  # bounded: validation waits when the database falls behind
+
+    def __init__(self, source: str, batch: ImportBatch, actor):
+        self.source, self.batch, self.actor = source, batch, actor
+        self.chunks: queue.Queue = queue.Queue(maxsize=self.QUEUED_CHUNKS)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=f"import-writer-{batch.pk}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from django.db import connection as own  # this thread's connection, not the caller's
+
+        class Abort(Exception):
+            pass
+
+        def chunks():
+            while True:
+                item = self.chunks.get()
+                if item is _DONE:
+                    return
+                if item is _ABORT:
+                    raise Abort
+                yield item
+
+        try:
+            _write_chunks(chunks(), self.source, self.batch, self.actor)
+        except Abort:
+            pass
+        except BaseException as exc:  # handed to the caller, which marks the batch failed
+            self.error = exc
+            while self.chunks.get() not in (_DONE, _ABORT):  # let a waiting put() through
+                pass
+        finally:
+            own.close()
+
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def put(self, chunk: list[tuple], findings: list) -> None:
+        self._raise_error()  # a failed write stops the validation early
+        self.chunks.put((chunk, findings))
+
+    def commit(self, validation: _Validation, actor) -> None:
+        self._raise_error()
+        _set_status(validation.batch, ImportBatch.Status.WRITING, actor)
+        self.chunks.put(_DONE)
+        self.thread.join()
+        self._raise_error()
+
+    def close(self) -> None:
+        """Roll back unless committed (a refused, rejected or failed import)."""
+        if self.thread.is_alive():
+            self.chunks.put(_ABORT)
+            self.thread.join()
+
+
+def _sink_for(source: str, batch: ImportBatch, actor):
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return _WriterThread(source, batch, actor)
+    return _SpillSink()
 
 
 def _statistics_refresh(batch: ImportBatch) -> None:
@@ -464,8 +563,9 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
     ImportReject.objects.filter(batch=batch).delete()  # a retried run reports afresh
     _set_status(batch, ImportBatch.Status.VALIDATING, actor, rows_read=0, rows_accepted=0, rows_present=0,
                 rows_rejected=0, rows_warned=0, error="")
-    validation = _Validation(batch, actor, progress_run)
+    sink = _sink_for(Utterance.Source(batch.format), batch, actor)
     try:
+        validation = _Validation(batch, actor, progress_run, sink)
         try:
             validation.run()
         except SourceRefused as exc:
@@ -478,7 +578,7 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
             _set_status(batch, ImportBatch.Status.REJECTED, actor, rows_accepted=0, rows_warned=0,
                         finished_at=timezone.now())
             return batch
-        _write(validation, actor)
+        sink.commit(validation, actor)
         _statistics_refresh(batch)
     except Exception as exc:
         ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, error=str(exc)[:2000],
@@ -488,5 +588,5 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
                      payload={"to": ImportBatch.Status.FAILED, "error": str(exc)[:500]})
         raise
     finally:
-        validation.spill.close()
+        sink.close()
     return batch

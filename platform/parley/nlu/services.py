@@ -67,22 +67,47 @@ def utterance_bulk_row(**fields) -> tuple:
                  for name in BULK_FIELDS)
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    return (value if isinstance(value, str) else str(value)).translate(_COPY_ESCAPES)
+
+
+def _copy_lines(rows: Iterable[tuple], suffix: str) -> Iterable[str]:
+    """COPY text-format lines. Most rows hold no tab, newline, CR, backslash or NULL, which one
+    scan of the joined line shows; only the others are escaped field by field."""
+    separators = len(BULK_FIELDS) - 1
+    for row in rows:
+        line = "\t".join(map(str, row))
+        if (line.count("\t") != separators or "\n" in line or "\r" in line or "\\" in line
+                or None in row):
+            line = "\t".join(map(_copy_field, row))
+        yield line + suffix
+
+
 def utterances_bulk_insert(*, rows: Iterable[tuple]) -> int:
     """Insert validated rows (imports); the caller holds the transaction.
 
     PostgreSQL gets one COPY (about 10x faster than INSERT … UNNEST, whose array quoting dominated
-    the import's profile); other databases get batched INSERTs.
+    the import's profile), its text built here and sent as one block: a writer thread then waits
+    for the socket a few times a chunk instead of once every few rows. Other databases get
+    batched INSERTs.
     """
     now = timezone.now()
     count = 0
     if connection.vendor == "postgresql":
         columns = ", ".join(BULK_FIELDS + ("created_at", "updated_at"))
+        stamp = now.isoformat()
+        rows = list(rows)
+        block = "".join(_copy_lines(rows, f"\t{stamp}\t{stamp}\n")).encode()
         with connection.cursor() as cursor, cursor.copy(
                 f"COPY {Utterance._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row + (now, now))
-                count += 1
-        return count
+            copy.write(block)
+        return len(rows)
     batch: list[Utterance] = []
     for row in rows:
         fields = dict(zip(BULK_FIELDS, row))

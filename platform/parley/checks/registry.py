@@ -105,6 +105,7 @@ def _locale_tag(locale: Any) -> str:
 class CheckRegistry:
     def __init__(self) -> None:
         self._checks: dict[str, Check] = {}
+        self._by_kind: dict[str, list[Check]] = {}  # for_kind() without `only`, per kind; reset by register()
 
     def register(self, cls: type[Check]) -> type[Check]:
         """Class decorator. Refuses a second class with an id already taken."""
@@ -124,6 +125,7 @@ class CheckRegistry:
             raise CheckRegistrationError(
                 f"check id {cls.id!r} is already registered by {_qualified(type(existing))}")
         self._checks[cls.id] = cls()
+        self._by_kind.clear()
         return cls
 
     def get(self, check_id: str) -> Check:
@@ -134,7 +136,13 @@ class CheckRegistry:
 
     def for_kind(self, applies_to: str, *, only: Iterable[str] | None = None) -> list[Check]:
         """Checks for a kind of object, in registration order (the order their findings come in)."""
-        wanted = None if only is None else set(only)
+        if only is None:
+            # Asked once per object by imports (a million times); the registry rarely changes.
+            checks = self._by_kind.get(applies_to)
+            if checks is None:
+                checks = self._by_kind[applies_to] = [c for c in self._checks.values() if c.applies_to == applies_to]
+            return list(checks)
+        wanted = set(only)
         if wanted is not None:
             unknown = wanted - {c.id for c in self._checks.values() if c.applies_to == applies_to}
             if unknown:

@@ -12,11 +12,11 @@ import pickle
 import queue
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from parley.events.services import event_record
@@ -41,6 +41,7 @@ from .models import ImportBatch, ImportReject
 CHUNK = 2000
 ORDER_STRIDE = 10**10
 EXTERNAL_ID_MAX = Utterance._meta.get_field("external_id").max_length  # rows per batch the source order leaves room for
+_PROMOTED, _ACCEPTED = Utterance.Status.PROMOTED.value, Utterance.Status.ACCEPTED.value
 
 
 def _set_status(batch: ImportBatch, status: str, actor, **fields) -> None:
@@ -134,9 +135,9 @@ class _AllowEverySlot(dict):
         return None
 
 
-@dataclass(frozen=True)
-class _Draft:
-    """What the utterance checks read of a row that is not an Utterance yet."""
+class _Draft(NamedTuple):
+    """What the utterance checks read of a row that is not an Utterance yet (a tuple: built a
+    million times an import)."""
 
     annotated: str
     text: str
@@ -197,7 +198,9 @@ class _Schema:
         return intent
 
     def ensure_slot_types(self, names: set[str], intent) -> None:
-        missing = names - set(self.slot_types)
+        if not names:
+            return
+        missing = {name for name in names if name not in self.slot_types}
         for name in sorted(missing):
             self.slot_types[name] = slot_type_ensure(name=name, actor=self.actor)
         if missing:
@@ -240,21 +243,22 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
         intent = schema.intent(record["intent"], scenario)
     except ValidationError as exc:
         return None, "intent", exc.messages[0]
-    draft = _Draft(annotated=record["annot_utt"], text=record["utt"], intent_id=intent.pk)
+    intent_id, tag, text = intent.pk, locale.tag, record["utt"]
+    draft = _Draft(record["annot_utt"], text, intent_id)
     context = schema.check_context.for_next_object()
-    findings = checks_evaluate(draft, applies_to="utterance", locale=locale.tag, context=context)
-    errors = errors_in(findings)
+    findings = checks_evaluate(draft, applies_to="utterance", locale=tag, context=context)
+    errors = errors_in(findings) if findings else None
     if errors:
         return None, "annot_utt", "; ".join(f"{f.code} at {f.position}: {f.message}" for f in errors)
-    result = nlu_checks.parsed(draft, locale=locale.tag, context=context)  # the checks' own parse, cached
-    if schema.create_missing:
+    result = nlu_checks.parsed(draft, locale=tag, context=context)  # the checks' own parse, cached
+    if schema.create_missing and result.annotation.slots:
         schema.ensure_slot_types({s.type for s in result.annotation.slots}, intent)
     return {
-        "locale_id": locale.pk, "intent_id": intent.pk, "text": record["utt"], "annotated": record["annot_utt"],
-        "slots": slots_as_json(result.annotation), "normalized": normalize_text(record["utt"], language=locale.language),
+        "locale_id": locale.pk, "intent_id": intent_id, "text": text, "annotated": record["annot_utt"],
+        "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, language=locale.language),
         "external_id": str(record["id"]), "partition": partition,
         # Imported with a trusted partition: the row is already in a dataset.
-        "status": Utterance.Status.PROMOTED if partition != "unassigned" else Utterance.Status.ACCEPTED,
+        "status": _PROMOTED if partition != "unassigned" else _ACCEPTED,
         "provenance": {"row": keep if keep is not None else record,
                        "fields": list(keep if keep is not None else record), "file": None},
         "findings": findings,  # warnings only by now; stored against the row once it exists
@@ -328,8 +332,9 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
 class _Validation:
     """Phase one: read and check every row, commit progress as it goes, spill accepted rows."""
 
-    def __init__(self, batch: ImportBatch, actor, progress_run, sink):
-        self.batch, self.progress_run, self.sink = batch, progress_run, sink
+    def __init__(self, batch: ImportBatch, actor, progress_run):
+        self.batch, self.progress_run = batch, progress_run
+        self.sink = None  # where accepted chunks go: _SpillSink or _WriterThread
         self.options = batch.options
         self.source = Utterance.Source(batch.format)
         self.schema = _Schema(create_missing=self.options.get("create_missing", False), actor=actor,
@@ -428,16 +433,65 @@ def _findings_store(source: str, findings: list[tuple[int, str, list]]) -> None:
 def _write_chunks(chunks, source: str, batch: ImportBatch, actor) -> None:
     """Every accepted row in one transaction, so a failure leaves nothing behind."""
     with transaction.atomic():
+        rebuild = []
         if connection.vendor == "postgresql":
             # The utterance foreign keys are deferred: checked at COMMIT, one by one, after the
             # last COPY. Checked at the end of each COPY instead, the same checks run while the
             # next chunk is still being validated (and the deferred queue stays small).
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            rebuild = _empty_table_load_begin()
         for chunk, findings in chunks:
             utterances_bulk_insert(rows=chunk)
             _findings_store(source, findings)
+        if rebuild:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                for statement in rebuild:
+                    cursor.execute(statement)
         _set_status(batch, ImportBatch.Status.COMPLETED, actor, finished_at=timezone.now())
+
+
+def _empty_table_load_begin() -> list[str]:
+    """Into an EMPTY utterance table, load as pg_restore does: drop the secondary indexes inside
+    the write transaction and rebuild them from their own catalog definitions before it commits.
+    One sort per index costs a fraction of maintaining it row by row (most of PostgreSQL's work
+    in an import); uniqueness is still checked when its index is rebuilt, and a failure rolls the
+    DDL back with the rows. The price: the table is locked (ACCESS EXCLUSIVE) until the import
+    commits, so readers of the still-empty table wait. Foreign keys stay: dropping one would
+    lock the locale and intent tables too, which the validation itself writes to.
+
+    Returns the statements that rebuild what was dropped ([] when the table holds rows, another
+    session holds it, or PARLEY_IMPORT_EMPTY_TABLE_REBUILD is off).
+    """
+    from django.conf import settings
+
+    if not getattr(settings, "PARLEY_IMPORT_EMPTY_TABLE_REBUILD", True):
+        return []
+    table = Utterance._meta.db_table
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")
+        if cursor.fetchone()[0]:
+            return []
+        try:
+            with transaction.atomic():  # a savepoint: a lock not granted in time is no failure
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+                cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
+        except OperationalError:
+            return []
+        cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")  # rows written before the lock
+        if cursor.fetchone()[0]:
+            return []
+        # Indexes that back no constraint (the primary key stays), and the foreign keys.
+        cursor.execute("SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                       "WHERE x.indrelid = %s::regclass AND NOT EXISTS "
+                       "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname", [table])
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    return [definition for _, definition in indexes]
 
 
 class _SpillSink:
@@ -563,9 +617,10 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
     ImportReject.objects.filter(batch=batch).delete()  # a retried run reports afresh
     _set_status(batch, ImportBatch.Status.VALIDATING, actor, rows_read=0, rows_accepted=0, rows_present=0,
                 rows_rejected=0, rows_warned=0, error="")
-    sink = _sink_for(Utterance.Source(batch.format), batch, actor)
+    # The validation reads the utterance table before the writer may lock it (an empty-table load).
+    validation = _Validation(batch, actor, progress_run)
+    validation.sink = sink = _sink_for(validation.source, batch, actor)
     try:
-        validation = _Validation(batch, actor, progress_run, sink)
         try:
             validation.run()
         except SourceRefused as exc:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ def slots_as_json(parsed: notation.Annotation) -> list[dict]:
 BULK_FIELDS = ("locale_id", "intent_id", "text", "annotated", "slots", "normalized", "source", "external_id",
                "partition", "status", "provenance", "source_order", "parallel_key")
 _JSON_FIELDS = frozenset({"slots", "provenance"})
+_bulk_values = operator.itemgetter(*BULK_FIELDS)
+_JSON_POSITIONS = tuple(i for i, name in enumerate(BULK_FIELDS) if name in _JSON_FIELDS)
 
 
 def parallel_key_for(*, source: str, external_id: str) -> str:
@@ -60,11 +63,17 @@ def parallel_key_for(*, source: str, external_id: str) -> str:
     return f"massive:{external_id}" if source == Utterance.Source.MASSIVE and external_id else ""
 
 
+# json.dumps(..., ensure_ascii=False) builds a new encoder per call; imports dump two values a row.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def utterance_bulk_row(**fields) -> tuple:
     """One validated row for `utterances_bulk_insert`, in BULK_FIELDS order."""
     fields.setdefault("parallel_key", parallel_key_for(source=fields["source"], external_id=fields["external_id"]))
-    return tuple(json.dumps(fields[name], ensure_ascii=False) if name in _JSON_FIELDS else fields[name]
-                 for name in BULK_FIELDS)
+    values = list(_bulk_values(fields))
+    for position in _JSON_POSITIONS:
+        values[position] = _json_text(values[position])
+    return tuple(values)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -134,14 +134,17 @@ class CheckRegistry:
     def all(self) -> list[Check]:
         return sorted(self._checks.values(), key=lambda c: c.id)
 
+    def _of_kind(self, applies_to: str) -> list[Check]:
+        """The cached list for_kind() copies: asked once per object by imports (a million times)."""
+        checks = self._by_kind.get(applies_to)
+        if checks is None:
+            checks = self._by_kind[applies_to] = [c for c in self._checks.values() if c.applies_to == applies_to]
+        return checks
+
     def for_kind(self, applies_to: str, *, only: Iterable[str] | None = None) -> list[Check]:
         """Checks for a kind of object, in registration order (the order their findings come in)."""
         if only is None:
-            # Asked once per object by imports (a million times); the registry rarely changes.
-            checks = self._by_kind.get(applies_to)
-            if checks is None:
-                checks = self._by_kind[applies_to] = [c for c in self._checks.values() if c.applies_to == applies_to]
-            return list(checks)
+            return list(self._of_kind(applies_to))
         wanted = set(only)
         if wanted is not None:
             unknown = wanted - {c.id for c in self._checks.values() if c.applies_to == applies_to}
@@ -154,9 +157,9 @@ class CheckRegistry:
                  context: CheckContext | None = None) -> list[Finding]:
         """Run the checks for ``obj`` and return their findings. Stores nothing."""
         context = context or CheckContext()
-        tag = _locale_tag(locale)
+        tag = locale if locale.__class__ is str else _locale_tag(locale)
         findings: list[Finding] = []
-        for check in self.for_kind(applies_to, only=only):
+        for check in self._of_kind(applies_to) if only is None else self.for_kind(applies_to, only=only):
             findings.extend(check.run(obj, locale=tag, context=context))
         return findings
 

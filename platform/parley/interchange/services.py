@@ -42,6 +42,7 @@ CHUNK = 2000
 ORDER_STRIDE = 10**10
 EXTERNAL_ID_MAX = Utterance._meta.get_field("external_id").max_length  # rows per batch the source order leaves room for
 _PROMOTED, _ACCEPTED = Utterance.Status.PROMOTED.value, Utterance.Status.ACCEPTED.value
+_PARTITIONS = frozenset(massive.PARTITIONS | {"unassigned"})
 
 
 def _set_status(batch: ImportBatch, status: str, actor, **fields) -> None:
@@ -217,14 +218,18 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
 
     `keep` is the record as the source wrote it, stored for exact round trips (default: record).
     """
+    get = record.get
     for name in massive.REQUIRED_FIELDS:
-        if name not in record or record[name] in (None, ""):
+        value = get(name)
+        if value is None or value == "":
             return None, name, "required"
-        if name != "id" and not isinstance(record[name], str):
+        if name != "id" and not isinstance(value, str):
             return None, name, "must be a string"
-    if not isinstance(record["id"], (str, int)) or isinstance(record["id"], bool):
+    external_id = record["id"]
+    if not isinstance(external_id, (str, int)) or isinstance(external_id, bool):
         return None, "id", "must be a string or a number"
-    if len(str(record["id"])) > EXTERNAL_ID_MAX:
+    external_id = str(external_id)
+    if len(external_id) > EXTERNAL_ID_MAX:
         return None, "id", f"longer than {EXTERNAL_ID_MAX} characters"
     for name in ("utt", "annot_utt", "intent", "locale"):
         if "\x00" in record[name]:
@@ -233,10 +238,10 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
         locale = schema.locale(locale_override or record["locale"])
     except ValidationError as exc:
         return None, "locale", exc.messages[0]
-    partition = record.get("partition", "unassigned")
-    if not isinstance(partition, str) or partition not in massive.PARTITIONS | {"unassigned"}:
+    partition = get("partition", "unassigned")
+    if not isinstance(partition, str) or partition not in _PARTITIONS:
         return None, "partition", f"{partition!r} is not train, dev or test"
-    scenario = record.get("scenario")
+    scenario = get("scenario")
     if scenario is not None and not isinstance(scenario, str):
         return None, "scenario", "must be a string"
     try:
@@ -256,7 +261,7 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
     return {
         "locale_id": locale.pk, "intent_id": intent_id, "text": text, "annotated": record["annot_utt"],
         "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, language=locale.language),
-        "external_id": str(record["id"]), "partition": partition,
+        "external_id": external_id, "partition": partition,
         # Imported with a trusted partition: the row is already in a dataset.
         "status": _PROMOTED if partition != "unassigned" else _ACCEPTED,
         "provenance": {"row": keep if keep is not None else record,

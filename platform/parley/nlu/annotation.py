@@ -20,6 +20,7 @@ import re
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 __all__ = [
     "OPEN",
@@ -245,6 +246,11 @@ def is_char_split_locale(locale: str | None) -> bool:
     """
     if not locale or not isinstance(locale, str):
         return False
+    return _char_split_tag(locale)
+
+
+@lru_cache(maxsize=1024)
+def _char_split_tag(locale: str) -> bool:  # asked once per row of an import, for a few dozen tags
     language = locale.strip().replace("_", "-").split("-", 1)[0].lower()
     return language in CHAR_SPLIT_LANGUAGES
 

@@ -44,9 +44,12 @@ def parsed(utterance, *, locale: str, context: CheckContext) -> notation.ParseRe
         by_intent = context.shared_once(ALLOWED_SLOT_TYPES_KEY, _allowed_slot_types_by_intent)
         # An intent with no allowed slot types has no through rows: every slot is then "not allowed".
         return notation.parse(utterance.annotated, utt=utterance.text, slot_types=known,
-                              allowed_slot_types=by_intent.get(utterance.intent_id, set()), locale=locale)
+                              allowed_slot_types=by_intent.get(utterance.intent_id, _NOTHING), locale=locale)
 
     return context.once("nlu.parse", parse)
+
+
+_NOTHING = frozenset()
 
 
 class ParserRuleCheck(Check):

@@ -69,6 +69,11 @@ class CheckContext:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def stored(self, key: Hashable, default: Any = None) -> Any:
+        """What ``once`` computed for ``key`` on this object, or ``default`` (a cheaper first look
+        for checks that share one result)."""
+        return self._memo.get(key, default)
+
     def shared_once(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         if key not in self.shared:
             self.shared[key] = compute()

@@ -38,6 +38,9 @@ def _allowed_slot_types_by_intent() -> dict[int, set[str]]:
 
 def parsed(utterance, *, locale: str, context: CheckContext) -> notation.ParseResult:
     """The utterance's parse, done once per object and shared by every check below."""
+    result = context.stored(_PARSE_KEY)
+    if result is not None:
+        return result
 
     def parse() -> notation.ParseResult:
         known = context.shared_once(SLOT_TYPES_KEY, _known_slot_types)
@@ -46,7 +49,10 @@ def parsed(utterance, *, locale: str, context: CheckContext) -> notation.ParseRe
         return notation.parse(utterance.annotated, utt=utterance.text, slot_types=known,
                               allowed_slot_types=by_intent.get(utterance.intent_id, _NOTHING), locale=locale)
 
-    return context.once("nlu.parse", parse)
+    return context.once(_PARSE_KEY, parse)
+
+
+_PARSE_KEY = "nlu.parse"
 
 
 _NOTHING = frozenset()

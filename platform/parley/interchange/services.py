@@ -344,7 +344,7 @@ class _Validation:
         self.source = Utterance.Source(batch.format)
         self.schema = _Schema(create_missing=self.options.get("create_missing", False), actor=actor,
                               source=self.source)
-        self.seen: dict[tuple[int, str], str] = {}
+        self.seen: dict[tuple[int, str], tuple[str, int]] = {}
         self.rejects: list[ImportReject] = []
         self.pending: list[tuple[dict, str, int]] = []
         # A source with no stored rows yet (the first import) cannot have present rows; repeats
@@ -368,11 +368,12 @@ class _Validation:
                                           options=self.options)
         key = (row["locale_id"], row["external_id"]) if row else None
         if row and key in self.seen:
-            row, field, reason = None, "id", f"duplicate id {key[1]!r} for this locale (first at {self.seen[key]})"
+            first_file, first_line = self.seen[key]
+            row, field, reason = None, "id", f"duplicate id {key[1]!r} for this locale (first at {first_file}:{first_line})"
         if row is None:
             self._reject(file, line, field, reason, json.dumps(record, ensure_ascii=False))
             return
-        self.seen[key] = f"{file}:{line}"
+        self.seen[key] = (file, line)  # formatted only for a duplicate
         row["position"] = self.batch.rows_read  # across files too: a locale fed by two files keeps their order
         self.pending.append((row, file, line))
 
@@ -437,9 +438,11 @@ def _findings_store(source: str, findings: list[tuple[int, str, list]]) -> None:
 
 def _write_chunks(chunks, source: str, batch: ImportBatch, actor) -> None:
     """Every accepted row in one transaction, so a failure leaves nothing behind."""
+    # Only a transaction of our own gets the settings below: a caller's would keep them after us.
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         rebuild = []
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and own_transaction:
             # The utterance foreign keys are deferred: checked at COMMIT, one by one, after the
             # last COPY. Checked at the end of each COPY instead, the same checks run while the
             # next chunk is still being validated (and the deferred queue stays small).

@@ -1,8 +1,10 @@
 """The import pipeline: validate every row (progress visible), then write in one transaction.
 
-Validation streams the file and spills accepted rows to a temporary file, so memory stays flat
-and progress commits as it goes; the write phase inserts everything in one transaction, so a
-failed import leaves nothing behind. Rows are keyed by (source, external id, locale): a row
+Validation streams the file and commits progress as it goes; accepted rows are written in one
+transaction, so a failed import leaves nothing behind. On PostgreSQL a writer thread COPYs each
+validated chunk into that open transaction while the next ones are checked (_WriterThread);
+elsewhere, or inside a caller's transaction, chunks spill to a temporary file and are written
+after validation (_SpillSink). Memory stays flat either way. Rows are keyed by (source, external id, locale): a row
 already present is counted, not written again, which makes re-imports change nothing.
 """
 from __future__ import annotations

@@ -69,6 +69,11 @@ class CheckContext:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def stored(self, key: Hashable, default: Any = None) -> Any:
+        """What ``once`` computed for ``key`` on this object, or ``default`` (a cheaper first look
+        for checks that share one result)."""
+        return self._memo.get(key, default)
+
     def shared_once(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         if key not in self.shared:
             self.shared[key] = compute()
@@ -105,6 +110,7 @@ def _locale_tag(locale: Any) -> str:
 class CheckRegistry:
     def __init__(self) -> None:
         self._checks: dict[str, Check] = {}
+        self._by_kind: dict[str, list[Check]] = {}  # for_kind() without `only`, per kind; reset by register()
 
     def register(self, cls: type[Check]) -> type[Check]:
         """Class decorator. Refuses a second class with an id already taken."""
@@ -124,6 +130,7 @@ class CheckRegistry:
             raise CheckRegistrationError(
                 f"check id {cls.id!r} is already registered by {_qualified(type(existing))}")
         self._checks[cls.id] = cls()
+        self._by_kind.clear()
         return cls
 
     def get(self, check_id: str) -> Check:
@@ -132,9 +139,18 @@ class CheckRegistry:
     def all(self) -> list[Check]:
         return sorted(self._checks.values(), key=lambda c: c.id)
 
+    def _of_kind(self, applies_to: str) -> list[Check]:
+        """The cached list for_kind() copies: asked once per object by imports (a million times)."""
+        checks = self._by_kind.get(applies_to)
+        if checks is None:
+            checks = self._by_kind[applies_to] = [c for c in self._checks.values() if c.applies_to == applies_to]
+        return checks
+
     def for_kind(self, applies_to: str, *, only: Iterable[str] | None = None) -> list[Check]:
         """Checks for a kind of object, in registration order (the order their findings come in)."""
-        wanted = None if only is None else set(only)
+        if only is None:
+            return list(self._of_kind(applies_to))
+        wanted = set(only)
         if wanted is not None:
             unknown = wanted - {c.id for c in self._checks.values() if c.applies_to == applies_to}
             if unknown:
@@ -146,9 +162,9 @@ class CheckRegistry:
                  context: CheckContext | None = None) -> list[Finding]:
         """Run the checks for ``obj`` and return their findings. Stores nothing."""
         context = context or CheckContext()
-        tag = _locale_tag(locale)
+        tag = locale if locale.__class__ is str else _locale_tag(locale)
         findings: list[Finding] = []
-        for check in self.for_kind(applies_to, only=only):
+        for check in self._of_kind(applies_to) if only is None else self.for_kind(applies_to, only=only):
             findings.extend(check.run(obj, locale=tag, context=context))
         return findings
 

@@ -214,6 +214,9 @@ PARLEY_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_UNPACKE
 PARLEY_IMPORT_MAX_MEMBERS = int(os.environ.get("PARLEY_IMPORT_MAX_MEMBERS", 10_000))
 # An import writing at least this many rows vacuums the utterance table after it (PostgreSQL).
 PARLEY_IMPORT_VACUUM_ROWS = int(os.environ.get("PARLEY_IMPORT_VACUUM_ROWS", 50_000))
+# An import into an EMPTY utterance table drops its secondary indexes and rebuilds
+# them before committing (PostgreSQL; the table stays locked until then). "0" turns this off.
+PARLEY_IMPORT_EMPTY_TABLE_REBUILD = os.environ.get("PARLEY_IMPORT_EMPTY_TABLE_REBUILD", "1") != "0"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # larger uploads spool to a temporary file
 # An API token's last-used time is written at most this often, not on every request.

@@ -11,6 +11,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 import factories as f
+from role_clients import admin_client, api_client
 from parley.culture.models import FormalityRegister, Holiday, ResponseTemplate, SensitiveTerm
 from parley.culture.services import holiday_create, holiday_date_add
 from parley.nlu.models import Utterance
@@ -49,21 +50,6 @@ def world():
         }
         holiday_date_add(holiday=objects[loc.tag]["holiday"], date="2026-06-01", actor="test")
     return {"de": de, "ja": ja, "actors": actors, "token": plaintext, "objects": objects, "key": key}
-
-
-def api_client(world, role) -> APIClient:
-    client = APIClient()
-    if role == "pipeline_token":
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {world['token']}")
-    elif role != "anonymous":
-        client.force_authenticate(world["actors"][role])
-    return client
-
-
-def admin_client(world, role) -> Client:
-    client = Client()
-    client.force_login(world["actors"][role])
-    return client
 
 
 # Expected HTTP status for (action, role) on the in-scope and the out-of-scope locale.

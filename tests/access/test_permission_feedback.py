@@ -10,6 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 import factories as f
+from role_clients import api_client
 from parley.feedback import services
 from parley.feedback.models import FeedbackCluster, FeedbackEvent, ParaphraseCandidate
 
@@ -51,15 +52,6 @@ def world():
     for tag in (IN, OUT):
         candidates[tag] = ParaphraseCandidate.objects.get(locale__tag=tag)
     return {"de": de, "ja": ja, "actors": actors, "token": plaintext, "clusters": clusters, "candidates": candidates}
-
-
-def api_client(world, role) -> APIClient:
-    client = APIClient()
-    if role == "pipeline_token":
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {world['token']}")
-    elif role != "anonymous":
-        client.force_authenticate(world["actors"][role])
-    return client
 
 
 def admin_client(world, role) -> Client:

@@ -9,6 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 import factories as f
+from role_clients import admin_client, api_client
 from parley.nlu.models import CoverageTarget, Intent, IntentGuide, LexiconEntry, SlotType
 from parley.nlu.services import coverage_target_set, intent_guide_save
 
@@ -41,21 +42,6 @@ def world():
             "target": coverage_target_set(locale=loc, partition="test", target=40, actor="test"),
         }
     return {"de": de, "ja": ja, "actors": actors, "token": plaintext, "objects": objects, "intent": intent}
-
-
-def api_client(world, role) -> APIClient:
-    client = APIClient()
-    if role == "pipeline_token":
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {world['token']}")
-    elif role != "anonymous":
-        client.force_authenticate(world["actors"][role])
-    return client
-
-
-def admin_client(world, role) -> Client:
-    client = Client()
-    client.force_login(world["actors"][role])
-    return client
 
 
 # Expected HTTP status for (action, role) on the in-scope and the out-of-scope locale.

@@ -1,5 +1,5 @@
 """Query parameters every API shares."""
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from parley.access.scoping import actor_of
 from parley.locales.models import Locale
@@ -20,4 +20,29 @@ def locale_param(request, perm: str) -> Locale:
         raise NotFound(f"No locale {tag!r}.") from None
     if not actor_of(request).can(perm, locale_id=locale.pk):
         raise NotFound(f"No locale {tag!r}.")
+    return locale
+
+
+def everywhere(actor, perm: str) -> bool:
+    """Global objects (intents, slot types, concepts): the permission in every locale, and a token
+    not limited to some locales."""
+    return actor.locale_tags(perm) is None and actor.can(perm)
+
+
+def require_everywhere(request, perm: str, what: str) -> None:
+    if not everywhere(actor_of(request), perm):
+        raise PermissionDenied(f"Only platform admins {what}: it is shared by every locale.")
+
+
+def locale_for_write(request, tag, perm: str, field: str = "locale") -> Locale:
+    """The locale a new object goes in; unknown and out-of-scope read alike (no probing)."""
+    actor = actor_of(request)
+    if not actor.can(perm):
+        raise PermissionDenied("Your roles do not allow this change in any locale.")
+    try:
+        locale = locale_resolve(tag or "")
+    except UnknownLocale:
+        locale = None
+    if locale is None or not actor.can(perm, locale_id=locale.pk):
+        raise ValidationError({field: [f"{tag!r} is not one of your locales"]})
     return locale

@@ -8,7 +8,7 @@ retiring or reopening an approved text needs `culture.approve_responsetemplate` 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -18,7 +18,8 @@ from parley.access.scoping import actor_of
 from parley.checks.selectors import results_for
 from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
-from parley.nlu.api import LocaleTagFilter, _everywhere, _locale_for_write, _require_everywhere
+from parley.api.params import everywhere, locale_for_write, require_everywhere
+from parley.nlu.api import LocaleTagFilter
 from parley.nlu.models import Intent, Scenario
 
 from .models import Holiday, FormalityRegister, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
@@ -79,7 +80,7 @@ class TemplateKeyViewSet(viewsets.ModelViewSet):
         return template_key_list()
 
     def create(self, request, *args, **kwargs):
-        _require_everywhere(request, "culture.add_templatekey", "create template keys")
+        require_everywhere(request, "culture.add_templatekey", "create template keys")
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -91,7 +92,7 @@ class TemplateKeyViewSet(viewsets.ModelViewSet):
 
     def partial_update(self, request, *args, **kwargs):
         obj = self.get_object()
-        _require_everywhere(request, "culture.change_templatekey", "change template keys")
+        require_everywhere(request, "culture.change_templatekey", "change template keys")
         if "key" in request.data and request.data["key"] != obj.key:
             raise ValidationError({"key": ["a key is what callers render by; it cannot change"]})
         body = self.get_serializer(obj, data=request.data, partial=True)
@@ -204,7 +205,7 @@ class ResponseTemplateViewSet(viewsets.ModelViewSet):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        locale = _locale_for_write(request, data["locale"]["tag"], "culture.add_responsetemplate")
+        locale = locale_for_write(request, data["locale"]["tag"], "culture.add_responsetemplate")
         key = self._key(data["key"]["key"])
         register = data.get("register", "")
         if ResponseTemplate.objects.filter(key=key, locale=locale, register=register).exists():
@@ -373,7 +374,7 @@ class FormalityRegisterViewSet(_LocaleOwnedViewSet):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        locale = _locale_for_write(request, data["locale"]["tag"], self._perm("add"))
+        locale = locale_for_write(request, data["locale"]["tag"], self._perm("add"))
         if FormalityRegister.objects.filter(locale=locale, code=data["code"]).exists():
             raise ValidationError({"code": [f"{locale.tag} already has the register {data['code']!r}"]})
         reg = register_save(locale=locale, code=data["code"], name=data.get("name"), is_default=data.get("is_default"),
@@ -425,7 +426,7 @@ class RegisterOverrideViewSet(_LocaleOwnedViewSet):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        locale = _locale_for_write(request, data["locale"]["tag"], self._perm("add"))
+        locale = locale_for_write(request, data["locale"]["tag"], self._perm("add"))
         reg = FormalityRegister.objects.filter(locale=locale, code=data["register"]["code"]).first()
         if reg is None:
             raise ValidationError({"register": [f"{data['register']['code']!r} is not a register of {locale.tag}"]})
@@ -469,7 +470,7 @@ class SensitiveTermViewSet(_LocaleOwnedViewSet):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        locale = _locale_for_write(request, data["locale"]["tag"], self._perm("add"))
+        locale = locale_for_write(request, data["locale"]["tag"], self._perm("add"))
         row = sensitive_term_create(locale=locale, term=data["term"], kind=data.get("kind", "term"),
                                     severity=data.get("severity", "warn"), reason=data.get("reason", ""),
                                     replacement=data.get("replacement", ""), actor=request.user)
@@ -536,7 +537,7 @@ class HolidayViewSet(_LocaleOwnedViewSet):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        locale = _locale_for_write(request, data.pop("locale")["tag"], self._perm("add"))
+        locale = locale_for_write(request, data.pop("locale")["tag"], self._perm("add"))
         holiday = holiday_create(locale=locale, key=data.pop("key", ""), english_name=data.pop("english_name"),
                                  actor=request.user, **data)
         return Response(self.get_serializer(holiday_list().get(pk=holiday.pk)).data, status=status.HTTP_201_CREATED)
@@ -678,7 +679,7 @@ class LocaleHolidayLexiconView(APIView):
             raise PermissionDenied("You may not add lexicon values in this locale.")
         result = holiday_lexicon_feed(locale=locale, slot_type_name=request.data.get("slot_type") or "",
                                       actor=request.user,
-                                      create_concepts=_everywhere(actor, "nlu.add_lexiconconcept"))
+                                      create_concepts=everywhere(actor, "nlu.add_lexiconconcept"))
         return Response(result)
 
 

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from parley.access.scoping import ALL_LOCALES, actor_of, locales_for
 from parley.api.errors import error_body
-from parley.api.params import locale_param
+from parley.api.params import everywhere, locale_for_write, locale_param, require_everywhere
 from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
 
@@ -33,31 +33,6 @@ from .services import (coverage_target_delete, coverage_target_set, guide_delete
                        intent_guide_save, intent_update, lexicon_concept_create, lexicon_entry_create,
                        lexicon_entry_delete, lexicon_entry_update, lexicon_import, slot_type_create, slot_type_delete,
                        slot_type_guide_save, slot_type_update, utterance_annotation_update, utterance_review)
-
-
-def _everywhere(actor, perm: str) -> bool:
-    """Global objects (intents, slot types, concepts): the permission in every locale, and a token
-    not limited to some locales."""
-    return actor.locale_tags(perm) is None and actor.can(perm)
-
-
-def _require_everywhere(request, perm: str, what: str) -> None:
-    if not _everywhere(actor_of(request), perm):
-        raise PermissionDenied(f"Only platform admins {what}: it is shared by every locale.")
-
-
-def _locale_for_write(request, tag, perm: str, field: str = "locale") -> Locale:
-    """The locale a new object goes in; unknown and out-of-scope read alike (no probing)."""
-    actor = actor_of(request)
-    if not actor.can(perm):
-        raise PermissionDenied("Your roles do not allow this change in any locale.")
-    try:
-        locale = locale_resolve(tag or "")
-    except UnknownLocale:
-        locale = None
-    if locale is None or not actor.can(perm, locale_id=locale.pk):
-        raise ValidationError({field: [f"{tag!r} is not one of your locales"]})
-    return locale
 
 
 class LocaleTagFilter(django_filters.CharFilter):
@@ -113,7 +88,7 @@ class IntentViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=IntentWriteSerializer, responses={201: IntentSerializer})
     def create(self, request, *args, **kwargs):
-        _require_everywhere(request, "nlu.add_intent", "create intents")
+        require_everywhere(request, "nlu.add_intent", "create intents")
         body = IntentWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -127,7 +102,7 @@ class IntentViewSet(viewsets.ModelViewSet):
     @extend_schema(request=IntentWriteSerializer, responses=IntentSerializer)
     def partial_update(self, request, *args, **kwargs):
         intent = self.get_object()
-        _require_everywhere(request, "nlu.change_intent", "change intents")
+        require_everywhere(request, "nlu.change_intent", "change intents")
         body = IntentWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -140,7 +115,7 @@ class IntentViewSet(viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         intent = self.get_object()
-        _require_everywhere(request, "nlu.delete_intent", "delete intents")
+        require_everywhere(request, "nlu.delete_intent", "delete intents")
         intent_delete(intent=intent, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -179,7 +154,7 @@ class SlotTypeViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=SlotTypeWriteSerializer, responses={201: SlotTypeSerializer})
     def create(self, request, *args, **kwargs):
-        _require_everywhere(request, "nlu.add_slottype", "create slot types")
+        require_everywhere(request, "nlu.add_slottype", "create slot types")
         body = SlotTypeWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -192,7 +167,7 @@ class SlotTypeViewSet(viewsets.ModelViewSet):
     @extend_schema(request=SlotTypeWriteSerializer, responses=SlotTypeSerializer)
     def partial_update(self, request, *args, **kwargs):
         slot_type = self.get_object()
-        _require_everywhere(request, "nlu.change_slottype", "change slot types")
+        require_everywhere(request, "nlu.change_slottype", "change slot types")
         body = SlotTypeWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -204,7 +179,7 @@ class SlotTypeViewSet(viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         slot_type = self.get_object()
-        _require_everywhere(request, "nlu.delete_slottype", "delete slot types")
+        require_everywhere(request, "nlu.delete_slottype", "delete slot types")
         slot_type_delete(slot_type=slot_type, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -260,7 +235,7 @@ class _GuideViewSet(viewsets.ModelViewSet):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        locale = _locale_for_write(request, data["locale"]["tag"], self._perm("add"))
+        locale = locale_for_write(request, data["locale"]["tag"], self._perm("add"))
         model = self.serializer_class.Meta.model
         existed = model.objects.filter(**{self.owner_field: data[self.owner_field]}, locale=locale).exists()
         if existed and not actor_of(request).can(self._perm("change"), locale_id=locale.pk):
@@ -338,7 +313,7 @@ class LexiconConceptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         return lexicon_concept_list()
 
     def create(self, request, *args, **kwargs):
-        _require_everywhere(request, "nlu.add_lexiconconcept", "add lexicon concepts")
+        require_everywhere(request, "nlu.add_lexiconconcept", "add lexicon concepts")
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         concept = lexicon_concept_create(actor=request.user, **body.validated_data)
@@ -386,7 +361,7 @@ class LexiconEntryViewSet(viewsets.ModelViewSet):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        locale = _locale_for_write(request, data["locale"]["tag"], "nlu.add_lexiconentry")
+        locale = locale_for_write(request, data["locale"]["tag"], "nlu.add_lexiconentry")
         concept = LexiconConcept.objects.select_related("slot_type").filter(
             slot_type__name=data["concept"]["slot_type"]["name"], key=data["concept"]["key"]).first()
         if concept is None:
@@ -492,7 +467,7 @@ class LexiconImportView(APIView):
         rows = [problem] if problem else lexicon_io.read(text, fmt)
         result = lexicon_import(rows=rows, actor=request.user,
                                 locale_ids=_scope_ids(request, "nlu.add_lexiconentry", "nlu.change_lexiconentry"),
-                                create_concepts=_everywhere(actor, "nlu.add_lexiconconcept"))
+                                create_concepts=everywhere(actor, "nlu.add_lexiconconcept"))
         if not result.ok:
             error = error_body("rejected", f"{len(result.rejects)} row(s) rejected; nothing was written.")
             error["error"]["rejects"] = [r.as_dict() for r in result.rejects]
@@ -530,7 +505,7 @@ class CoverageTargetViewSet(viewsets.ModelViewSet):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        locale = _locale_for_write(request, data["locale"]["tag"], "nlu.add_coveragetarget")
+        locale = locale_for_write(request, data["locale"]["tag"], "nlu.add_coveragetarget")
         existed = CoverageTarget.objects.filter(locale=locale, intent=data.get("intent"),
                                                 partition=data["partition"]).exists()
         if existed and not actor_of(request).can("nlu.change_coveragetarget", locale_id=locale.pk):

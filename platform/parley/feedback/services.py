@@ -553,8 +553,8 @@ def paraphrases_mine(*, window_seconds: int, min_support: int, actor="task:feedb
             support = len(stats.sessions)
             if support < min_support:
                 continue
-            locale_id, normalized, intent, signature = key
-            sessions_failed = len(failed_sessions[(locale_id, normalized)])
+            locale_id, failed_normalized, intent, signature = key
+            sessions_failed = len(failed_sessions[(locale_id, failed_normalized)])
             confidence = round(support / sessions_failed, 4)
             failed_text = max(stats.failed_texts.items(), key=lambda kv: (kv[1], kv[0]))[0]
             slots = [] if not signature else [dict(zip(("type", "value"), part.split("=", 1)))
@@ -563,8 +563,8 @@ def paraphrases_mine(*, window_seconds: int, min_support: int, actor="task:feedb
             candidate = existing.get(key)
             if candidate is None:
                 ParaphraseCandidate.objects.create(
-                    locale_id=locale_id, failed_normalized=normalized, failed_text=failed_text, intent_name=intent,
-                    pair_key=text_key("\x1f".join((normalized, intent, signature))),
+                    locale_id=locale_id, failed_normalized=failed_normalized, failed_text=failed_text, intent_name=intent,
+                    pair_key=text_key("\x1f".join((failed_normalized, intent, signature))),
                     slots_signature=signature, slots=slots, annotated=annotated, unmapped_slots=unmapped,
                     rephrase_example=stats.rephrase_example, support=support, sessions_failed=sessions_failed,
                     confidence=confidence, first_seen=stats.first_seen, last_seen=stats.last_seen)

@@ -13,6 +13,15 @@ from parley.feedback.masking import luhn_valid, mask_pii, masking_record
     ("card 4111 1111 1111 1111 please", "card <card> please", {"card": 1}),
     ("card 4111-1111-1111-1111", "card <card>", {"card": 1}),
     ("pay with 5500005555555559", "pay with <card>", {"card": 1}),
+    # Found in a security review: numbers next to other digits, letters, or in another script.
+    ("pay 2 4111111111111111", "pay 2 <card>", {"card": 1}),
+    ("card 4111 1111 1111 1111 123", "card <card> 123", {"card": 1}),
+    ("call 0301234567 0301234568", "call <phone> <phone>", {"phone": 2}),
+    ("kartennr4111111111111111", "kartennr<card>", {"card": 1}),
+    ("4111111111111111EUR", "<card>EUR", {"card": 1}),
+    ("card ٤١١١١١١١١١١١١١١١", "card <card>", {"card": 1}),
+    ("card 4111 - 1111 - 1111 - 1111", "card <card>", {"card": 1}),
+    ("card 4111/1111/1111/1111", "card <card>", {"card": 1}),
 ])
 def test_masked(text, masked, found):
     out, counts = mask_pii(text)

@@ -182,3 +182,33 @@ def test_collect_needs_a_login(world):
     for url in ("/collect/", "/collect/progress/", "/collect/lead/", f"/collect/lead/{world['campaigns']['in'].pk}/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/collect/login/")
+
+
+def test_admin_campaign_source_locale_offers_only_readable_locales(world):
+    """Localize tasks show the source locale's utterances to annotators (security review)."""
+    page = web(world, "locale_lead").get("/admin/collection/campaign/add/").content.decode()
+    source_field = page[page.index('name="source_locale"'):]
+    source_field = source_field[:source_field.index("</select>")]
+    assert f'value="{world["ar"].pk}"' in source_field
+    assert f'value="{world["ja"].pk}"' not in source_field
+
+
+def test_admin_campaign_page_shows_only_the_users_locale_rows(world):
+    from parley.collection.models import CampaignLocale
+
+    both = world["campaigns"]["both"]
+    CampaignLocale.objects.filter(campaign=both, locale=world["ja"]).update(instructions="nur für ja-JP sichtbar")
+    page = web(world, "locale_lead").get(f"/admin/collection/campaign/{both.pk}/change/").content.decode()
+    assert "nur für ja-JP sichtbar" not in page
+    listing = web(world, "locale_lead").get("/admin/collection/campaign/").content.decode()
+    assert "ja-JP" not in listing
+    everything = web(world, "platform_admin").get(f"/admin/collection/campaign/{both.pk}/change/").content.decode()
+    assert "nur für ja-JP sichtbar" in everything
+
+
+def test_admin_task_list_filter_names_only_visible_campaigns(world):
+    from parley.collection.models import Campaign
+
+    Campaign.objects.filter(pk=world["campaigns"]["out"].pk).update(name="geheim-ja")
+    page = web(world, "locale_lead").get("/admin/collection/task/").content.decode()
+    assert "geheim-ja" not in page

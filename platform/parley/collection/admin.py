@@ -1,5 +1,7 @@
 """Collection in the admin: leads create and steer campaigns of their locales; tasks, leases,
 judgments and decisions are read-only records, scoped by locale."""
+import threading
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -9,13 +11,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from parley.access.admin_scoping import LocaleScopedAdmin
-from parley.access.scoping import can, scope_queryset
+from parley.access.scoping import can, locale_tags_for, scope_queryset
 from parley.events.services import event_record
 
 from .models import Campaign, CampaignLocale, Decision, Judgment, Task, TaskLease
 from .selectors import campaigns_visible
 from .services import campaign_problems, campaign_status_change, campaign_tasks_generate
 from .views_lead import may_change
+
+
+_viewer = threading.local()  # whose locales the campaign list's `locales` column may name
 
 
 class CampaignForm(forms.ModelForm):
@@ -63,6 +68,10 @@ class CampaignLocaleInline(admin.TabularInline):
     def has_view_permission(self, request, obj=None):
         return True
 
+    def get_queryset(self, request):
+        # Another locale's row (its instructions, that it takes part) is not this user's to read.
+        return scope_queryset(super().get_queryset(request), request.user, "collection.view_campaign")
+
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
@@ -101,9 +110,23 @@ class CampaignAdmin(admin.ModelAdmin):
             return ["task_kinds", "source_locale", "required_validations", "acceptance_rule"]
         return []
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "source_locale":
+            # Localize tasks show the source locale's utterances to annotators: only a locale whose
+            # utterances the campaign's author may read.
+            from parley.locales.models import Locale
+
+            kwargs["queryset"] = scope_queryset(Locale.objects.all(), request.user, "nlu.view_utterance")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def changelist_view(self, request, extra_context=None):
+        _viewer.tags = locale_tags_for(request.user, "collection.view_campaign")
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description=_("locales"))
     def locales(self, obj):
-        return ", ".join(cl.locale.tag for cl in obj.campaign_locales.all())
+        tags = getattr(_viewer, "tags", set())
+        return ", ".join(cl.locale.tag for cl in obj.campaign_locales.all() if tags is None or cl.locale.tag in tags)
 
     @admin.display(description=_("dashboard"))
     def dashboard(self, obj):
@@ -169,7 +192,7 @@ class ReadOnlyScoped(LocaleScopedAdmin):
 @admin.register(Task)
 class TaskAdmin(ReadOnlyScoped):
     list_display = ["id", "campaign", "locale", "intent", "kind", "status", "round", "assignee", "lease_expires_at"]
-    list_filter = ["kind", "status", "campaign"]
+    list_filter = ["kind", "status", ("campaign", admin.RelatedOnlyFieldListFilter)]  # only campaigns the user sees
     list_select_related = ["campaign", "locale", "intent", "assignee"]
     search_fields = ["utterance__text"]
     show_full_result_count = False

@@ -106,3 +106,13 @@ def test_paraphrase_queue_and_mining_trigger(team, django_capture_on_commit_call
     assert accepted.json()["status"] == "accepted"
     assert Utterance.objects.get(pk=accepted.json()["utterance"]).source == "mined"
     assert ParaphraseCandidate.objects.get().decided_by == team["ling"]
+
+
+def test_assigning_to_an_unknown_user_answers_like_a_user_elsewhere(team, cluster_of):
+    """No listing the platform's users by probing names (security review)."""
+    cluster = cluster_of("a")
+    client = client_for(team["lead"])
+    unknown = client.post(f"{BASE}/{cluster.pk}/assign/", {"assignee": "nobody"}, format="json").json()
+    elsewhere = client.post(f"{BASE}/{cluster.pk}/assign/", {"assignee": "ling_ja"}, format="json").json()
+    assert unknown["error"]["fields"]["assignee"] == ["nobody is not a linguist of de-DE"]
+    assert elsewhere["error"]["fields"]["assignee"] == ["ling_ja is not a linguist of de-DE"]

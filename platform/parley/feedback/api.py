@@ -189,7 +189,8 @@ class FeedbackClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
             if name is not None:
                 data["assignee"] = get_user_model().objects.filter(username=name).first()
                 if data["assignee"] is None:
-                    raise ValidationError({"assignee": [f"no user {name!r}"]})
+                    # The same answer as for a real user outside the locale: no listing users by probing.
+                    raise ValidationError({"assignee": [f"{name} is not a linguist of {cluster.locale.tag}"]})
         if "of" in data:
             target = self.get_queryset().filter(pk=data.pop("of")).first()
             if target is None:

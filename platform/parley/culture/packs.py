@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parley.locales import cldr
-from parley.locales.packs import PACK_SUFFIXES, PackError, PackLoadError, _read
+from parley.locales.packs import PackError, PackLoadError, pack_files_parse
 
 TOP_LEVEL_KEYS = {"tag", "registers", "overrides", "terms", "topics"}
 REGISTER_KEYS = {"code", "name", "default", "order", "guidance", "examples"}
@@ -152,20 +152,7 @@ def parse_culture_pack(name: str, data: object) -> tuple[CulturePack | None, lis
 
 def read_culture_packs(directory: Path) -> list[CulturePack]:
     """Read and validate every culture pack in `directory`; PackLoadError lists all problems."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise PackLoadError([PackError(str(directory), "(directory)", "no such directory")])
-    errors: list[PackError] = []
-    packs: list[CulturePack] = []
-    for path in sorted(p for p in directory.iterdir() if p.suffix in PACK_SUFFIXES):
-        data, read_error = _read(path)
-        if read_error:
-            errors.append(read_error)
-            continue
-        pack, pack_errors = parse_culture_pack(path.name, data)
-        errors.extend(pack_errors)
-        if pack:
-            packs.append(pack)
+    packs, errors = pack_files_parse(directory, parse_culture_pack)
     if not packs and not errors:
         errors.append(PackError(str(directory), "(directory)", "no culture packs (*.yaml, *.yml, *.json) found"))
     if errors:

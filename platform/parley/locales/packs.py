@@ -196,22 +196,30 @@ def parse_pack(name: str, data: object) -> tuple[LocalePack | None, list[PackErr
     return LocalePack(file=name, tag=tag, status=status, aliases=aliases, parent=parent, overrides=overrides), []
 
 
-def read_packs(directory: Path) -> list[LocalePack]:
-    """Read and validate every pack in `directory`; raise PackLoadError listing all problems."""
+def pack_files_parse(directory: Path, parse) -> tuple[list, list[PackError]]:
+    """Every pack file of `directory` (*.yaml, *.yml, *.json, not its subfolders) read and given to
+    `parse(file name, data) -> (pack or None, errors)`: the packs and every problem, file by file.
+    Locale packs and culture packs (locales/culture/) share it."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise PackLoadError([PackError(str(directory), "(directory)", "no such directory")])
+        return [], [PackError(str(directory), "(directory)", "no such directory")]
     errors: list[PackError] = []
-    packs: list[LocalePack] = []
+    packs: list = []
     for path in sorted(p for p in directory.iterdir() if p.suffix in PACK_SUFFIXES):
         data, read_error = _read(path)
         if read_error:
             errors.append(read_error)
             continue
-        pack, pack_errors = parse_pack(path.name, data)
+        pack, pack_errors = parse(path.name, data)
         errors.extend(pack_errors)
         if pack:
             packs.append(pack)
+    return packs, errors
+
+
+def read_packs(directory: Path) -> list[LocalePack]:
+    """Read and validate every pack in `directory`; raise PackLoadError listing all problems."""
+    packs, errors = pack_files_parse(directory, parse_pack)
     by_tag: dict[str, str] = {}
     alias_owner: dict[str, str] = {}
     for pack in packs:

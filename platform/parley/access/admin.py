@@ -9,7 +9,7 @@ from parley.events.models import Event
 from parley.runs.models import TaskRun
 from parley.runs.workers import waiting_reason
 
-from .admin_scoping import LocaleScopedAdmin
+from .admin_scoping import LocaleScopedAdmin, ReadOnlyAdmin
 from .models import ApiToken, Membership, Role
 from .scopes import SCOPES
 from .scoping import can, locale_tags_for
@@ -176,7 +176,7 @@ class ApiTokenAdmin(PlatformAdminOnly):
         return False  # revoke instead: the event log keeps referring to tokens
 
 
-class ReadOnlyLogAdmin(admin.ModelAdmin):
+class ReadOnlyLogAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Event log and task runs: read-only, filtered to the user's locales (by tag)."""
 
     def _view_perm(self):
@@ -197,15 +197,6 @@ class ReadOnlyLogAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return can(request.user, self._view_perm())
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Event)
@@ -229,18 +220,9 @@ class TaskRunAdmin(ReadOnlyLogAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(LocaleScopedAdmin):
+class MembershipAdmin(ReadOnlyAdmin, LocaleScopedAdmin):
     """Leads see who works on their locales; platform admins grant roles on the user page."""
 
     list_display = ["user", "role", "locale", "proficiency", "created_at"]
     list_filter = ["role", "proficiency"]
     search_fields = ["user__username", "locale__tag"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

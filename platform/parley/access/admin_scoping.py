@@ -4,6 +4,19 @@ from django.contrib import admin
 from .scoping import can, scope_queryset
 
 
+class ReadOnlyAdmin:
+    """Records nobody edits in the admin (logs, decisions, refusals): view only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedLocaleListFilter(admin.RelatedFieldListFilter):
     """A `locale` sidebar filter offering only the locales the user may view rows of: the
     related-field filter would list every locale, naming ones the user has no access to."""

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from parley.access.admin_scoping import LocaleScopedAdmin
+from parley.access.admin_scoping import LocaleScopedAdmin, ReadOnlyAdmin
 from parley.access.scoping import can, locale_tags_for, scope_queryset
 from parley.events.services import event_record
 
@@ -178,16 +178,8 @@ class CampaignAdmin(admin.ModelAdmin):
                 messages.success(request, f"{campaign.name}: {created} tasks created")
 
 
-class ReadOnlyScoped(LocaleScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+class ReadOnlyScoped(ReadOnlyAdmin, LocaleScopedAdmin):
+    pass
 
 @admin.register(Task)
 class TaskAdmin(ReadOnlyScoped):

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from parley.access.admin import PlatformAdminOnly
-from parley.access.admin_scoping import LocaleScopedAdmin, ServiceRefusalsAsMessages
+from parley.access.admin_scoping import LocaleScopedAdmin, ReadOnlyAdmin, ServiceRefusalsAsMessages
 from parley.access.scoping import ALL_LOCALES, can, locale_tags_for, locales_for, scope_queryset
 from parley.locales.models import Locale
 
@@ -252,7 +252,7 @@ class TestRetirementAdmin(ServiceRefusalsAsMessages, LocaleScopedAdmin):
 
 
 @admin.register(PromotionRefusal)
-class PromotionRefusalAdmin(LocaleScopedAdmin):
+class PromotionRefusalAdmin(ReadOnlyAdmin, LocaleScopedAdmin):
     """Accepted rows the leakage guard kept back. Fix the conflict, then promote again."""
 
     list_display = ["utterance", "locale", "wanted", "code", "reason", "created_at"]
@@ -260,15 +260,6 @@ class PromotionRefusalAdmin(LocaleScopedAdmin):
     list_select_related = ["utterance", "locale"]
     readonly_fields = ["locale", "utterance", "wanted", "code", "reason", "conflicting", "task_run", "created_at"]
     actions = ["promote_again"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Promote the selected rows' locales again"))
     def promote_again(self, request, queryset):

@@ -102,6 +102,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _read_copies_forgotten():
+    """Each test's database is rolled back under the read-path copies (tokens, locale registry,
+    templates); production never rewinds, so each test starts with none."""
+    from parley.config.generations import memos_clear
+
+    memos_clear()
+    yield
+    memos_clear()
+
+
+@pytest.fixture(autouse=True)
 def _releases_dir(settings, tmp_path):
     # Each test publishes releases into a folder of its own.
     settings.PARLEY_RELEASES_DIR = tmp_path / "releases"

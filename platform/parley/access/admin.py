@@ -14,7 +14,7 @@ from .models import ApiToken, Membership, Role
 from .scopes import SCOPES
 from .scoping import can, locale_tags_for
 from .selectors import token_unusable_scopes
-from .services import membership_grant, membership_revoke, token_create, token_revoke
+from .services import access_changed, membership_grant, membership_revoke, token_create, token_revoke
 
 User = get_user_model()
 
@@ -75,6 +75,19 @@ class UserAdmin(PlatformAdminOnly, DjangoUserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("memberships__role", "memberships__locale")
+
+    # Active and superuser flags decide what a user's tokens may do: their cached grants go.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        access_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        access_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        access_changed()
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:

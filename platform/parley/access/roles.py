@@ -110,6 +110,9 @@ def roles_sync() -> None:
                     app_label, codename = name.split(".", 1)
                     wanted = wanted | Permission.objects.filter(content_type__app_label=app_label, codename=codename)
             role.group.permissions.add(*wanted)
+        from .services import access_changed
+
+        access_changed()  # a role's permissions may have grown: tokens' copies are stale
 
 
 def roles_sync_after_migrate(sender, **kwargs) -> None:

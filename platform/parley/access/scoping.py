@@ -25,6 +25,11 @@ ALL_LOCALES = _AllLocales()
 Scope = _AllLocales | frozenset  # locale ids
 
 
+def role_scopes(user) -> dict[str, Scope]:
+    """Permission → the locale ids (or ALL_LOCALES) the user's role memberships give it."""
+    return _role_scopes(user)
+
+
 def _role_scopes(user) -> dict[str, Scope]:
     cached = getattr(user, "_parley_role_scopes", None)
     if cached is not None:

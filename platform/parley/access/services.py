@@ -3,20 +3,26 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from parley.config.generations import GenerationMemo, generation_bump
 from parley.events.services import event_record
 
 from .models import ApiToken, Membership, Role
 from .scopes import SCOPES
-from .scoping import forget_cached_scopes
+from .scoping import forget_cached_scopes, role_scopes, token_locale_ids
 
 TOKEN_PREFIX = "prl"
+# Bumped by every write that changes what a token may do: memberships, revocation, a role's
+# permissions, a user's status (admin). Every process then reloads the token's grants.
+ACCESS_GENERATION = "access"
 
 
 def _hash(secret: str) -> str:
@@ -35,6 +41,7 @@ def membership_grant(*, user, role: Role, locale=None, proficiency: str = "", ac
     elif not created:
         return membership
     forget_cached_scopes(user)
+    access_changed()
     event_record(actor=actor, verb="membership.granted", target=membership, locale=locale,
                  payload={"user": user.get_username(), "role": role.slug, "proficiency": proficiency})
     return membership
@@ -46,6 +53,7 @@ def membership_revoke(*, membership: Membership, actor) -> None:
     payload = {"user": user.get_username(), "role": membership.role.slug}
     membership.delete()
     forget_cached_scopes(user)
+    access_changed()
     event_record(actor=actor, verb="membership.revoked", target=None, locale=locale, payload=payload)
 
 
@@ -92,16 +100,66 @@ def token_revoke(*, token: ApiToken, actor) -> ApiToken:
         return token  # revoking twice is harmless
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    access_changed()
     event_record(actor=actor, verb="token.revoked", target=token, payload={"user": token.user.get_username()})
     return token
 
 
+def access_changed() -> None:
+    """Every process's copy of token grants is stale from here on (see config/generations.py)."""
+    generation_bump(ACCESS_GENERATION)
+
+
+@dataclass
+class _TokenGrants:
+    """What authenticating a token needs, as a process keeps it between requests: the token's
+    and its user's rows, the token's locale limit and the user's role scopes."""
+
+    token_fields: tuple
+    token_values: tuple
+    user_fields: tuple
+    user_values: tuple
+    locale_ids: frozenset | None
+    role_scopes: dict
+    last_used_at: datetime | None
+
+    def objects(self) -> ApiToken:
+        # New instances per request: a view may change or annotate its own without touching the copy.
+        user = get_user_model().from_db("default", self.user_fields, self.user_values)
+        user._parley_role_scopes = dict(self.role_scopes)
+        token = ApiToken.from_db("default", self.token_fields, self.token_values)
+        token.user = user
+        token.last_used_at = self.last_used_at
+        token._parley_locale_ids = self.locale_ids
+        return token
+
+
+def _token_grants_load(prefix: str) -> _TokenGrants | None:
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    if token is None:
+        return None
+    token_fields = tuple(f.attname for f in ApiToken._meta.concrete_fields)
+    user_fields = tuple(f.attname for f in type(token.user)._meta.concrete_fields)
+    return _TokenGrants(token_fields=token_fields, token_values=tuple(getattr(token, f) for f in token_fields),
+                        user_fields=user_fields, user_values=tuple(getattr(token.user, f) for f in user_fields),
+                        locale_ids=token_locale_ids(token), role_scopes=role_scopes(token.user),
+                        last_used_at=token.last_used_at)
+
+
+_token_grants = GenerationMemo(ACCESS_GENERATION)
+
+
 def token_authenticate(plaintext: str) -> ApiToken:
-    """Resolve a presented token or raise PermissionError with the reason to show the caller."""
+    """Resolve a presented token or raise PermissionError with the reason to show the caller.
+
+    The token's grants come from this process's copy while the access counter is unchanged (no
+    query on the hot path); the secret is checked against the stored hash on every request.
+    """
     parts = plaintext.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise PermissionError("malformed API token")
-    token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    grants = _token_grants.get(parts[1], lambda: _token_grants_load(parts[1]))
+    token = grants.objects() if grants is not None else None
     if token is None or not secrets.compare_digest(token.secret_hash, _hash(plaintext)):
         raise PermissionError("invalid API token")
     if token.revoked_at is not None:
@@ -110,14 +168,14 @@ def token_authenticate(plaintext: str) -> ApiToken:
         raise PermissionError("API token expired")
     if not token.user.is_active:
         raise PermissionError("the token's user is inactive")
-    _token_touch(token)
+    _token_touch(token, grants)
     return token
 
 
-def _token_touch(token: ApiToken) -> None:
+def _token_touch(token: ApiToken, grants: _TokenGrants) -> None:
     now = timezone.now()
     resolution = settings.PARLEY_TOKEN_LAST_USED_RESOLUTION_SECONDS
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= resolution:
         # No event: a use is not a change, and writing one per request would flood the log.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+        token.last_used_at = grants.last_used_at = now

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Read-path copies (tokens, locale registry, templates) check their counters once a request.
+    "parley.config.generations.GenerationSnapshotMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: the admin follows the user's language preference.
@@ -198,6 +200,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # --- Parley ---------------------------------------------------------------------
+# How long a process may trust its copy of a token's grants, the locale registry or a template
+# key's texts without their counter changing (parley/config/generations.py). "0" turns copies off.
+PARLEY_READ_CACHE_SECONDS = float(os.environ.get("PARLEY_READ_CACHE_SECONDS", 30))
 PARLEY_LOCALE_PACKS_DIR = Path(os.environ.get("PARLEY_LOCALE_PACKS_DIR", BASE_DIR / "locales"))
 PARLEY_FIXTURES_DIR = BASE_DIR / "fixtures"
 # Uploaded import files: where they are kept, and the largest accepted.

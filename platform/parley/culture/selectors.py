@@ -5,12 +5,18 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
+from parley.config.generations import GenerationMemo
 from parley.locales.models import Locale
 from parley.locales.selectors import locale_fallback_chain
 
 from .models import (FormalityRegister, Holiday, HolidayDate, RegisterOverride, ResponseTemplate, SensitiveTerm,
                      TemplateKey)
 from .rendering import PARAMETER_TYPES, RenderError, coerce, format_pattern
+
+# Bumped by the culture services that change what a render says (keys, texts, registers,
+# overrides). A process keeps each key's approved texts and the default registers meanwhile.
+CULTURE_GENERATION = "culture"
+_render_memo = GenerationMemo(CULTURE_GENERATION)
 
 
 def template_key_list() -> QuerySet[TemplateKey]:
@@ -75,18 +81,28 @@ class Rendered:
                 "template_id": self.template_id, "fallback_chain": self.fallback_chain, "warnings": self.warnings}
 
 
-def _defaults_by_tag(*, tags: list[str], scenario_id: int | None) -> dict[str, str]:
-    """Per locale tag: the register the assistant uses there when none is asked for (the
-    scenario's override first, then the locale's default). Locales without registers are absent."""
-    defaults = dict(FormalityRegister.objects.filter(locale__tag__in=tags, is_default=True)
-                    .values_list("locale__tag", "code"))
+def _defaults_load(*, tags: list[str] | None, scenario_id: int | None) -> dict[str, str]:
+    registers = FormalityRegister.objects.filter(is_default=True)
+    overrides = RegisterOverride.objects.filter(scenario_id=scenario_id)
+    if tags is not None:
+        registers, overrides = registers.filter(locale__tag__in=tags), overrides.filter(locale__tag__in=tags)
+    defaults = dict(registers.values_list("locale__tag", "code"))
     if scenario_id is not None:
-        defaults.update(RegisterOverride.objects.filter(locale__tag__in=tags, scenario_id=scenario_id)
-                        .values_list("locale__tag", "register__code"))
+        defaults.update(overrides.values_list("locale__tag", "register__code"))
     return defaults
 
 
-@dataclass
+def _defaults_by_tag(*, tags: list[str], scenario_id: int | None) -> dict[str, str]:
+    """Per locale tag: the register the assistant uses there when none is asked for (the
+    scenario's override first, then the locale's default). Locales without registers are absent.
+    Between changes a process keeps the whole table per scenario (a few rows per locale)."""
+    if not _render_memo.usable():
+        return _defaults_load(tags=tags, scenario_id=scenario_id)
+    table = _render_memo.get(("defaults", scenario_id), lambda: _defaults_load(tags=None, scenario_id=scenario_id))
+    return {tag: table[tag] for tag in tags if tag in table}
+
+
+@dataclass(frozen=True)
 class _Approved:
     """An approved text as the render needs it (one query fetches all of a key's along a chain)."""
 
@@ -149,27 +165,46 @@ def _values(parameters, declared: dict[str, dict], key_name: str) -> dict:
     return {name: coerce(name, parameters[name], declared[name].get("type", "string")) for name in declared}
 
 
-def template_render(*, key: TemplateKey | str, locale: Locale, register: str | None, parameters: dict) -> Rendered:
-    """The text for a locale (and register), formatted by ICU with the caller's values.
+@dataclass(frozen=True)
+class _KeyTexts:
+    """A key's declaration and its approved texts in every locale, as a render needs them."""
 
-    The render path of the API: one query for the chain's explicit parents, one for the key's
-    approved texts along the chain (with the key's declaration), one for default registers.
-    A key given by name that does not exist raises TemplateKey.DoesNotExist.
-    """
-    key_name = key if isinstance(key, str) else key.key
-    chain = locale_fallback_chain(locale=locale)
-    rows = list(ResponseTemplate.objects.filter(
-        key__key=key_name, locale__tag__in=chain, status=ResponseTemplate.Status.APPROVED).values_list(
-        "pk", "locale__tag", "register", "body", "key__parameters", "key__intent__scenario_id"))
+    declaration: list
+    scenario_id: int | None
+    approved: dict  # (locale tag, register) → _Approved
+
+
+def _key_texts_load(key_name: str) -> _KeyTexts | None:
+    rows = list(ResponseTemplate.objects.filter(key__key=key_name, status=ResponseTemplate.Status.APPROVED)
+                .values_list("pk", "locale__tag", "register", "body", "key__parameters", "key__intent__scenario_id"))
     if rows:
         declaration, scenario_id = rows[0][4], rows[0][5]
     else:
-        found = key if not isinstance(key, str) else TemplateKey.objects.select_related("intent").get(key=key_name)
+        found = TemplateKey.objects.select_related("intent").filter(key=key_name).first()
+        if found is None:
+            return None
         declaration, scenario_id = found.parameters, (found.intent.scenario_id if found.intent_id else None)
-    values = _values(parameters, {p["name"]: p for p in declaration}, key_name)
-    approved = {(tag, reg): _Approved(pk, tag, reg, body) for pk, tag, reg, body, _p, _s in rows}
+    return _KeyTexts(declaration=declaration, scenario_id=scenario_id,
+                     approved={(tag, reg): _Approved(pk, tag, reg, body) for pk, tag, reg, body, _p, _s in rows})
+
+
+def template_render(*, key: TemplateKey | str, locale: Locale, register: str | None, parameters: dict) -> Rendered:
+    """The text for a locale (and register), formatted by ICU with the caller's values.
+
+    The render path of the API. Warm, it asks the database nothing: the key's approved texts,
+    the default registers and the locale chain are this process's copies while the culture and
+    locale counters are unchanged (config/generations.py). A key given by name that does not
+    exist raises TemplateKey.DoesNotExist.
+    """
+    key_name = key if isinstance(key, str) else key.key
+    chain = locale_fallback_chain(locale=locale)
+    texts = _render_memo.get(("texts", key_name), lambda: _key_texts_load(key_name))
+    if texts is None:
+        raise TemplateKey.DoesNotExist(f"no template key {key_name!r}")
+    values = _values(parameters, {p["name"]: p for p in texts.declaration}, key_name)
+    approved = {pair: text for pair, text in texts.approved.items() if pair[0] in chain}
     chosen, warnings = _choose(key_name=key_name, chain=chain, locale_tag=locale.tag, register=register,
-                               scenario_id=scenario_id, approved=approved)
+                               scenario_id=texts.scenario_id, approved=approved)
     text = format_pattern(chosen.body, chosen.locale_tag, values)
     return Rendered(text=text, locale=chosen.locale_tag, register=chosen.register, requested_locale=locale.tag,
                     requested_register=register, template_id=chosen.pk, fallback_chain=chain, warnings=warnings)

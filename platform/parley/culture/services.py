@@ -11,13 +11,20 @@ from django.db import transaction
 
 from parley.checks.registry import CheckContext, checks_evaluate, errors_in, registry
 from parley.checks.services import check_results_replace
+from parley.config.generations import generation_bump
 from parley.events.services import event_record
 
 from .models import FormalityRegister, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
 from .rendering import PARAMETER_TYPES
+from .selectors import CULTURE_GENERATION
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_]*(\.[a-z0-9_]+)*$")
 PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def render_texts_changed() -> None:
+    """Keys, approved texts, registers or overrides changed: every process's render copy is stale."""
+    generation_bump(CULTURE_GENERATION)
 
 
 # --- Template keys ------------------------------------------------------------------------------
@@ -73,6 +80,7 @@ def template_key_create(*, key: str, source_locale, actor, parameters=(), intent
         raise ValidationError({"key": [f"template key {key!r} already exists"]})
     obj = TemplateKey.objects.create(key=key, source_locale=source_locale, intent=intent, description=description,
                                      parameters=template_parameters_clean(parameters=list(parameters), intent=intent))
+    render_texts_changed()
     event_record(actor=actor, verb="template_key.created", target=obj,
                  payload={"parameters": obj.parameters, "source_locale": source_locale.tag,
                           "intent": intent.name if intent else None})
@@ -102,6 +110,7 @@ def template_key_update(*, template_key: TemplateKey, actor, parameters=None, de
     if not changed:
         return template_key
     template_key.save()
+    render_texts_changed()
     event_record(actor=actor, verb="template_key.updated", target=template_key, payload=changed)
     for text in template_key.texts.select_related("locale", "key", "key__source_locale"):
         template_checks_run(template=text)
@@ -185,6 +194,7 @@ def template_save(*, key: TemplateKey, locale, register: str = "", body: str, ac
         template.body = body
         template.status = ResponseTemplate.Status.DRAFT
     template.save()
+    render_texts_changed()
     if created:
         event_record(actor=actor, verb="response_template.created", target=template, locale=locale,
                      payload={"key": key.key, "register": register, "body": body})
@@ -225,6 +235,7 @@ def template_status_change(*, template: ResponseTemplate, to: str, actor, reason
     before = locked.status
     locked.status = to
     locked.save(update_fields=["status", "updated_at"])
+    render_texts_changed()
     event_record(actor=actor, verb="response_template.status_changed", target=locked, locale=locked.locale,
                  payload={"from": before, "to": to, "reason": reason, "key": locked.key.key})
     template.status = locked.status
@@ -239,6 +250,7 @@ def template_delete(*, template: ResponseTemplate, actor) -> None:
     event_record(actor=actor, verb="response_template.deleted", target=template, locale=template.locale,
                  payload={"key": template.key.key, "register": template.register, "body": template.body})
     template.delete()
+    render_texts_changed()
 
 
 # --- Formality registers ---------------------------------------------------------------------------
@@ -272,6 +284,7 @@ def register_save(*, locale, code: str, actor, name: str | None = None, is_defau
     if reg.is_default:
         FormalityRegister.objects.filter(locale=locale, is_default=True).exclude(pk=reg.pk).update(is_default=False)
     reg.save()
+    render_texts_changed()
     event_record(actor=actor, verb=f"formality_register.{'created' if created else 'updated'}", target=reg,
                  locale=locale, payload=after if created else {k: {"from": before[k], "to": after[k]}
                                                               for k in after if after[k] != before[k]})
@@ -289,6 +302,7 @@ def register_delete(*, register: FormalityRegister, actor) -> None:
     event_record(actor=actor, verb="formality_register.deleted", target=register, locale=register.locale,
                  payload=_register_payload(register))
     register.delete()
+    render_texts_changed()
     templates_recheck(locale=register.locale)
 
 
@@ -304,6 +318,7 @@ def register_override_set(*, locale, scenario, register: FormalityRegister, acto
         return row
     row.register, row.note = register, note
     row.save()
+    render_texts_changed()
     event_record(actor=actor, verb="register_override.set", target=row, locale=locale,
                  payload={"scenario": scenario.name, "from": previous, "to": register.code, "note": note})
     return row
@@ -314,6 +329,7 @@ def register_override_delete(*, row: RegisterOverride, actor) -> None:
     event_record(actor=actor, verb="register_override.deleted", target=row, locale=row.locale,
                  payload={"scenario": row.scenario.name, "register": row.register.code})
     row.delete()
+    render_texts_changed()
 
 
 # --- Sensitive terms -----------------------------------------------------------------------------------

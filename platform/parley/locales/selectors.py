@@ -1,10 +1,18 @@
 """Locale reads: tag resolution through aliases, and fallback chains."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
+
+from parley.config.generations import GenerationMemo
 
 from . import cldr
 from .models import Locale, LocaleAlias
+
+# Bumped by every locale service: tags, aliases, parents and statuses are read on every request.
+LOCALES_GENERATION = "locales"
+_registry_memo = GenerationMemo(LOCALES_GENERATION, size=1)
 
 
 class UnknownLocale(LookupError):
@@ -15,9 +23,52 @@ class FallbackCycle(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class _Registry:
+    """Every locale's row, the alias keys and the explicit parents, as one process keeps them."""
+
+    fields: tuple[str, ...]
+    rows: dict[str, tuple]  # tag → values in `fields` order
+    aliases: dict[str, str]  # alias key (lower-case) → tag
+    parents: dict[str, str]  # tag → explicit parent's tag
+
+    def locale(self, tag: str) -> Locale | None:
+        values = self.rows.get(tag)
+        # A fresh instance each time: callers may change theirs without touching the copy.
+        return None if values is None else Locale.from_db("default", self.fields, values)
+
+
+def _registry_load() -> _Registry:
+    fields = tuple(f.attname for f in Locale._meta.concrete_fields)
+    rows = {row[fields.index("tag")]: row for row in Locale.objects.values_list(*fields)}
+    by_id = {row[fields.index("id")]: tag for tag, row in rows.items()}
+    parent_at = fields.index("parent_id")
+    return _Registry(fields=fields, rows=rows,
+                     aliases=dict(LocaleAlias.objects.values_list("tag_key", "locale__tag")),
+                     parents={tag: by_id[row[parent_at]] for tag, row in rows.items() if row[parent_at]})
+
+
+def _registry() -> _Registry | None:
+    """This process's copy; None where it may not be used (inside a transaction, which must see
+    its own rows): then the narrow queries below run instead of loading every locale."""
+    return _registry_memo.get(None, _registry_load) if _registry_memo.usable() else None
+
+
 def locale_resolve(tag: str) -> Locale:
     """A registered locale for `tag`: a source alias first (sl-SL → sl-SI), then the canonical tag."""
     raw = (tag or "").strip().replace("_", "-")
+    registry = _registry()
+    if registry is not None:
+        known = registry.aliases.get(raw.lower())
+        if known is None:
+            try:
+                known = cldr.canonical_tag(raw)
+            except cldr.InvalidTag:
+                known = None
+        found = registry.locale(known) if known else None
+        if found is not None:
+            return found
+    # Not in this process's copy: a locale or alias created since (or this transaction's own).
     alias = LocaleAlias.objects.select_related("locale").filter(tag_key=raw.lower()).first()
     if alias is not None:
         return alias.locale
@@ -54,7 +105,9 @@ def locale_fallback_chain(*, locale: Locale) -> list[str]:
     Ancestors need not be registered (es-419 may be a CLDR step only). Raises FallbackCycle if
     explicit parents loop.
     """
-    explicit = dict(Locale.objects.filter(parent__isnull=False).values_list("tag", "parent__tag"))
+    registry = _registry()
+    explicit = registry.parents if registry is not None else dict(
+        Locale.objects.filter(parent__isnull=False).values_list("tag", "parent__tag"))
     chain = [locale.tag]
     current = locale.tag
     while current != cldr.ROOT_TAG:

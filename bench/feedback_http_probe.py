@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -45,19 +44,9 @@ def main() -> None:
     rng = random.Random(8)
     items = [feedback_bench._item(i, rng) for i in range(args.events)]
     bodies = [json.dumps({"events": items[s:s + 1000]}).encode() for s in range(0, args.events, 1000)]
-    env = {**os.environ, "PARLEY_DEBUG": "0", "PYTHONPATH": str(ROOT / "platform")}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "parley.config.wsgi", "-b", f"127.0.0.1:{args.port}",
-                               "-w", str(args.workers), "--keep-alive", "30", "--log-level", "warning"], cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", args.port, timeout=2).request("GET", "/healthz")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not start")
-                time.sleep(0.3)
+    from http_server import gunicorn_serving
+
+    with gunicorn_serving(port=args.port, workers=args.workers):
         queue = list(range(len(bodies)))
         lock = threading.Lock()
         created = [0]
@@ -87,9 +76,6 @@ def main() -> None:
         assert created[0] == args.events, created[0]
         print(f"HTTP ingest: {args.events:,} events in batches of 1000, gunicorn {args.workers} workers, "
               f"{args.clients} clients: {seconds:.1f} s, {args.events / seconds:,.0f} events/s")
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ setup: $(STAMP)
 	$(BIN)/python manage.py locales_load
 	$(BIN)/python manage.py schema_load
 	$(BIN)/python manage.py culture_load --holidays   # registers, terms, topics (locales/culture/), holidays
+	$(BIN)/python manage.py templates_load fixtures/templates-demo.yaml   # approved response templates to render
 	$(BIN)/python manage.py nlu_import massive fixtures/massive-sample.jsonl   # a few rows a locale, so every page has data
 	$(BIN)/python manage.py feedback_import fixtures/feedback-sample.jsonl && $(BIN)/python manage.py feedback_mine   # clustered problems, mined rephrases
 	$(BIN)/python manage.py release_build demo --if-missing --notes "built by make run from the sample rows"

@@ -173,12 +173,10 @@ def template_key(key: str = "alarm_set.confirm", *, source: Locale | None = None
 
 def template_text(key_obj, loc: Locale, body: str, *, register: str = "", status: str = "draft"):
     """A text saved through the service, then moved along the lifecycle up to `status`."""
-    from parley.culture.services import template_save, template_status_change
+    from parley.culture.services import STEPS_FROM_DRAFT, template_save, template_status_change
 
     text = template_save(key=key_obj, locale=loc, register=register, body=body, actor="test")
-    path = {"draft": [], "in_review": ["in_review"], "approved": ["in_review", "approved"],
-            "retired": ["in_review", "approved", "retired"]}[status]
-    for step in path:
+    for step in STEPS_FROM_DRAFT[status]:
         text = template_status_change(template=text, to=step, actor="test")
     return text
 

@@ -37,6 +37,33 @@ def approved_templates(*, locale) -> list[dict]:
              "text": t.body, "parameters": t.key.parameters} for t in rows]
 
 
+def templates_for_export(*, locale_ids=None, statuses=None) -> list[dict]:
+    """Every key with its declaration and its texts (of `locale_ids`, in `statuses`; None: all),
+    as a template file holds them (culture.template_files). Keys sorted, texts by locale and register."""
+    texts = template_list().order_by("key__key", "locale__tag", "register")
+    if locale_ids is not None:
+        texts = texts.filter(locale_id__in=locale_ids)
+    if statuses:
+        texts = texts.filter(status__in=statuses)
+    by_key: dict[int, list[dict]] = {}
+    for t in texts:
+        entry = {"locale": t.locale.tag, "body": t.body, "status": t.status}
+        if t.register:
+            entry = {"locale": t.locale.tag, "register": t.register, "body": t.body, "status": t.status}
+        by_key.setdefault(t.key_id, []).append(entry)
+    result = []
+    for key in template_key_list().order_by("key"):
+        item = {"key": key.key, "source_locale": key.source_locale.tag}
+        if key.intent_id:
+            item["intent"] = key.intent.name
+        if key.description:
+            item["description"] = key.description
+        item["parameters"] = key.parameters
+        item["texts"] = by_key.get(key.pk, [])
+        result.append(item)
+    return result
+
+
 def register_list() -> QuerySet[FormalityRegister]:
     return FormalityRegister.objects.select_related("locale")
 

@@ -205,6 +205,78 @@ def template_save(*, key: TemplateKey, locale, register: str = "", body: str, ac
     return template
 
 
+# The steps from a new draft to each status a text may be created in (template files, tests).
+STEPS_FROM_DRAFT = {"draft": (), "in_review": ("in_review",), "approved": ("in_review", "approved"),
+                    "retired": ("in_review", "approved", "retired")}
+
+
+def templates_load(*, keys, file: str, actor) -> dict[str, int]:
+    """Load parsed template-file keys (culture.template_files) in one transaction: all, or none.
+
+    Additive like the culture packs: a missing key is created with its declaration; a text that
+    exists for (key, locale, register) is left as its linguists made it; a new text is saved as a
+    draft and moved to the file's status through the review services, so approval runs the checks
+    and refuses errors. Every refusal names its place in the file; any refusal loads nothing.
+    """
+    from parley.locales.packs import PackError, PackLoadError
+    from parley.locales.selectors import UnknownLocale, locale_resolve
+    from parley.nlu.models import Intent
+
+    counts = {"keys": 0, "texts": 0, "unchanged": 0}
+    errors: list[PackError] = []
+
+    def refused(where: str, exc: ValidationError) -> None:
+        if hasattr(exc, "message_dict"):
+            for name, messages in exc.message_dict.items():
+                errors.append(PackError(file, f"{where}.{name}" if name != "__all__" else where, "; ".join(messages)))
+        else:
+            errors.append(PackError(file, where, "; ".join(exc.messages)))
+
+    def resolved(tag: str, where: str):
+        try:
+            return locale_resolve(tag)
+        except UnknownLocale as exc:
+            errors.append(PackError(file, where, str(exc)))
+            return None
+
+    with transaction.atomic():
+        for spec in keys:
+            key = TemplateKey.objects.filter(key=spec.key).first()
+            if key is None:
+                source = resolved(spec.source_locale, f"{spec.where}.source_locale")
+                intent = Intent.objects.filter(name=spec.intent).first() if spec.intent else None
+                if spec.intent and intent is None:
+                    errors.append(PackError(file, f"{spec.where}.intent", f"{spec.intent!r} is not an intent"))
+                if source is None or (spec.intent and intent is None):
+                    continue
+                try:
+                    key = template_key_create(key=spec.key, source_locale=source, intent=intent, actor=actor,
+                                              description=spec.description, parameters=spec.parameters)
+                except ValidationError as exc:
+                    refused(spec.where, exc)
+                    continue
+                counts["keys"] += 1
+            for text in spec.texts:
+                locale = resolved(text.locale, f"{text.where}.locale")
+                if locale is None:
+                    continue
+                if ResponseTemplate.objects.filter(key=key, locale=locale, register=text.register.strip()).exists():
+                    counts["unchanged"] += 1
+                    continue
+                try:
+                    saved = template_save(key=key, locale=locale, register=text.register, body=text.body, actor=actor)
+                    for step in STEPS_FROM_DRAFT[text.status]:
+                        saved = template_status_change(template=saved, to=step, actor=actor,
+                                                       reason=f"loaded from {file}")
+                except ValidationError as exc:
+                    refused(text.where, exc)
+                    continue
+                counts["texts"] += 1
+        if errors:
+            raise PackLoadError(errors)  # rolls back the whole load
+    return counts
+
+
 def template_transition_problem(*, current: str, to: str) -> str | None:
     if to not in ResponseTemplate.Status.values:
         return f"unknown status {to!r}"

@@ -69,4 +69,9 @@ class Command(BaseCommand):
         for name, scopes, plaintext in tokens:
             out(f"  API token ({name}; {', '.join(scopes)}):")
             out(f"    curl -H 'Authorization: Bearer {plaintext}' {base}/api/v1/me/")
+            if "culture:read" in scopes:
+                out("  Render a response template (fixtures/templates-demo.yaml):")
+                out(f"    curl -X POST -H 'Authorization: Bearer {plaintext}' -H 'Content-Type: application/json' "
+                    f"-d '{{\"locale\": \"de-DE\", \"register\": \"du\", \"parameters\": {{\"count\": 2, "
+                    f"\"day\": \"2026-12-24\"}}}}' {base}/api/v1/templates/alarm_set.confirm/render")
         out("")

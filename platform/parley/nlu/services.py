@@ -55,6 +55,7 @@ BULK_FIELDS = ("locale_id", "intent_id", "text", "annotated", "slots", "normaliz
                "partition", "status", "provenance", "source_order", "parallel_key")
 _JSON_FIELDS = frozenset({"slots", "provenance"})
 _bulk_values = operator.itemgetter(*BULK_FIELDS)
+_locale_of = operator.itemgetter(BULK_FIELDS.index("locale_id"))
 _JSON_POSITIONS = tuple(i for i, name in enumerate(BULK_FIELDS) if name in _JSON_FIELDS)
 
 
@@ -111,7 +112,10 @@ def utterances_bulk_insert(*, rows: Iterable[tuple]) -> int:
     if connection.vendor == "postgresql":
         columns = ", ".join(BULK_FIELDS + ("created_at", "updated_at"))
         stamp = now.isoformat()
-        rows = list(rows)
+        # Written grouped by locale (stable: file order kept inside each): a chunk of an interleaved
+        # file then fills pages with one locale's rows, so a per-locale read (export, release,
+        # coverage) visits a fraction of the table's pages instead of nearly all of them.
+        rows = sorted(rows, key=_locale_of)
         block = "".join(_copy_lines(rows, f"\t{stamp}\t{stamp}\n")).encode()
         with connection.cursor() as cursor, cursor.copy(
                 f"COPY {Utterance._meta.db_table} ({columns}) FROM STDIN") as copy:

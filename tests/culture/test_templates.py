@@ -386,3 +386,27 @@ def test_template_list_carries_findings_without_a_query_per_text(key, locales, d
         body = client.get("/api/v1/response-templates/?locale=ru-RU").json()
     assert len(body["results"]) == 5
     assert all("template.plural_categories" in {x["check"] for x in r["findings"]} for r in body["results"])
+
+
+def test_date_times_are_said_in_the_wall_time_of_their_offset_or_of_the_asked_zone(locales):
+    de = locales["de-DE"]
+    key = f.template_key("alarm_set.at", source=locales["en-US"], parameters=[{"name": "at", "type": "date"}])
+    f.template_text(key, de, "Wecker um {at, time, short}.", status="approved")
+
+    def said(value, zone=None):
+        return template_render(key=key, locale=de, register=None, parameters={"at": value}, time_zone=zone).text
+
+    assert said("2026-12-24T07:30:00") == "Wecker um 07:30."
+    assert said("2026-12-24T07:30:00+01:00") == "Wecker um 07:30."  # the user's clock, not UTC's 06:30
+    assert said("2026-12-24T06:30:00Z", "Europe/Berlin") == "Wecker um 07:30."
+    assert said("2026-07-01T05:30:00Z", "Europe/Berlin") == "Wecker um 07:30."  # summer time
+    client = APIClient()
+    client.force_authenticate(f.member("pipeline", None, username="pipe"))
+    bad = client.post("/api/v1/templates/alarm_set.at/render", {"locale": "de-DE", "time_zone": "Mars/Olympus",
+                                                                 "parameters": {"at": "2026-12-24T07:30:00Z"}},
+                      format="json")
+    assert bad.status_code == 400 and "time_zone" in bad.json()["error"]["fields"]
+    good = client.post("/api/v1/templates/alarm_set.at/render", {"locale": "de-DE", "time_zone": "Asia/Tokyo",
+                                                                  "parameters": {"at": "2026-12-24T07:30:00Z"}},
+                       format="json")
+    assert good.status_code == 200 and good.json()["text"] == "Wecker um 16:30."

@@ -293,6 +293,9 @@ class RenderRequestSerializer(serializers.Serializer):
     register = serializers.CharField(required=False, allow_blank=True, max_length=30,
                                      help_text="a register code; left out: the locale's default for the key's scenario")
     parameters = serializers.DictField(required=False, default=dict)
+    time_zone = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                      help_text="IANA zone (Europe/Berlin) to say date-times in; left out: "
+                                                "the wall time of each value's own offset")
 
 
 class RenderResponseSerializer(serializers.Serializer):
@@ -320,7 +323,7 @@ class TemplateRenderView(APIView):
         locale = _locale_visible(request, data["locale"], "culture.view_responsetemplate")
         try:
             rendered = template_render(key=key, locale=locale, register=data.get("register"),
-                                       parameters=data.get("parameters") or {})
+                                       parameters=data.get("parameters") or {}, time_zone=data.get("time_zone"))
         except TemplateKey.DoesNotExist:
             raise NotFound(f"No template key {key!r}.") from None
         except RenderError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icu4py.messageformat import MessageFormat
 
@@ -36,7 +37,26 @@ def icu_syntax_problem(pattern: str, locale_tag: str) -> str | None:
     return None
 
 
-def coerce(name: str, value, kind: str):
+def time_zone_parse(name: str | None) -> ZoneInfo | None:
+    """An IANA zone (Europe/Berlin) or None; RenderError naming the field otherwise."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RenderError(f"{name!r} is not an IANA time zone (e.g. Europe/Berlin)", field="time_zone") from None
+
+
+def _wall_time(value: dt.datetime, zone: ZoneInfo | None) -> dt.datetime:
+    """What the user's clock shows. icu4py formats a datetime's instant in the process's zone
+    (UTC: Django sets TZ), so an aware value is turned into naive wall time first: in `zone`
+    when the request names one, else in its own offset ("07:30+01:00" says 07:30)."""
+    if value.tzinfo is None:
+        return value
+    return (value.astimezone(zone) if zone is not None else value).replace(tzinfo=None)
+
+
+def coerce(name: str, value, kind: str, *, zone: ZoneInfo | None = None):
     """A request value as the Python type ICU formats for the declared parameter type."""
     where = f"parameters.{name}"
     if kind == "number":
@@ -51,15 +71,18 @@ def coerce(name: str, value, kind: str):
                 value = int(value)
         return value
     if kind == "date":
+        if isinstance(value, dt.datetime):
+            return _wall_time(value, zone)
         if isinstance(value, dt.date):
             return value
         if not isinstance(value, str):
             raise RenderError(f"{name!r} must be an ISO date or date-time (2026-12-24, 2026-12-24T07:30:00)",
                               field=where)
         try:
-            return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+            parsed = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
         except ValueError:
             raise RenderError(f"{name!r} is not an ISO date or date-time: {value!r}", field=where) from None
+        return _wall_time(parsed, zone) if isinstance(parsed, dt.datetime) else parsed
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise RenderError(f"{name!r} must be text", field=where)
     return str(value)

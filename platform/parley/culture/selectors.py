@@ -11,7 +11,7 @@ from parley.locales.selectors import locale_fallback_chain
 
 from .models import (FormalityRegister, Holiday, HolidayDate, RegisterOverride, ResponseTemplate, SensitiveTerm,
                      TemplateKey)
-from .rendering import PARAMETER_TYPES, RenderError, coerce, format_pattern
+from .rendering import PARAMETER_TYPES, RenderError, coerce, format_pattern, time_zone_parse
 
 # Bumped by the culture services that change what a render says (keys, texts, registers,
 # overrides). A process keeps each key's approved texts and the default registers meanwhile.
@@ -179,7 +179,7 @@ def template_resolve(*, key: TemplateKey, locale: Locale, register: str | None =
     return ResponseTemplate.objects.select_related("locale").get(pk=chosen.pk), chain, warnings
 
 
-def _values(parameters, declared: dict[str, dict], key_name: str) -> dict:
+def _values(parameters, declared: dict[str, dict], key_name: str, zone=None) -> dict:
     if not isinstance(parameters, dict):
         raise RenderError("must be an object of parameter name to value")
     unknown = sorted(set(parameters) - set(declared))
@@ -189,7 +189,7 @@ def _values(parameters, declared: dict[str, dict], key_name: str) -> dict:
     missing = [name for name in declared if name not in parameters]
     if missing:
         raise RenderError(f"missing {', '.join(missing)}")
-    return {name: coerce(name, parameters[name], declared[name].get("type", "string")) for name in declared}
+    return {name: coerce(name, parameters[name], declared[name].get("type", "string"), zone=zone) for name in declared}
 
 
 @dataclass(frozen=True)
@@ -215,20 +215,22 @@ def _key_texts_load(key_name: str) -> _KeyTexts | None:
                      approved={(tag, reg): _Approved(pk, tag, reg, body) for pk, tag, reg, body, _p, _s in rows})
 
 
-def template_render(*, key: TemplateKey | str, locale: Locale, register: str | None, parameters: dict) -> Rendered:
+def template_render(*, key: TemplateKey | str, locale: Locale, register: str | None, parameters: dict,
+                    time_zone: str | None = None) -> Rendered:
     """The text for a locale (and register), formatted by ICU with the caller's values.
 
     The render path of the API. Warm, it asks the database nothing: the key's approved texts,
     the default registers and the locale chain are this process's copies while the culture and
     locale counters are unchanged (config/generations.py). A key given by name that does not
-    exist raises TemplateKey.DoesNotExist.
+    exist raises TemplateKey.DoesNotExist. Date-times are said in the user's wall time: in
+    `time_zone` (IANA) when given, else in the offset they carry.
     """
     key_name = key if isinstance(key, str) else key.key
     chain = locale_fallback_chain(locale=locale)
     texts = _render_memo.get(("texts", key_name), lambda: _key_texts_load(key_name))
     if texts is None:
         raise TemplateKey.DoesNotExist(f"no template key {key_name!r}")
-    values = _values(parameters, {p["name"]: p for p in texts.declaration}, key_name)
+    values = _values(parameters, {p["name"]: p for p in texts.declaration}, key_name, time_zone_parse(time_zone))
     approved = {pair: text for pair, text in texts.approved.items() if pair[0] in chain}
     chosen, warnings = _choose(key_name=key_name, chain=chain, locale_tag=locale.tag, register=register,
                                scenario_id=texts.scenario_id, approved=approved)

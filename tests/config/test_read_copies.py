@@ -20,6 +20,12 @@ pytestmark = pytest.mark.django_db
 RENDER = "/api/v1/templates/alarm_set.confirm/render"
 
 
+@pytest.fixture(autouse=True)
+def _copies_on(settings):
+    # On by default only with Redis (shared counters); these tests need them in either setup.
+    settings.PARLEY_READ_CACHE_SECONDS = 30
+
+
 @pytest.fixture
 def world():
     de, en = f.locale("de-DE"), f.locale("en-US")
@@ -136,6 +142,91 @@ def test_inside_a_transaction_the_database_is_read_and_nothing_is_kept(world):
         transaction.set_rollback(True)
     # ...and the rolled-back row never reached the copy.
     assert locale_fallback_chain(locale=locale_resolve("de-AT"))[:2] == ["de-AT", "de"]
+
+
+def test_copies_are_off_by_default_without_shared_counters(world, settings, django_assert_max_num_queries):
+    settings.PARLEY_READ_CACHE_SECONDS = None
+    settings.REDIS_URL = ""
+    assert generations.copies_seconds() == 0  # several workers could not see each other's bumps
+    render(world["client"])
+    with django_assert_max_num_queries(20) as queries:
+        assert render(world["client"]).status_code == 200
+    assert len(queries) >= 4
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert generations.copies_seconds() == 30
+
+
+def test_the_after_commit_bump_drops_a_copy_refilled_while_the_write_was_open(
+        world, django_capture_on_commit_callbacks):
+    assert render(world["client"]).status_code == 200
+    token = world["token"]
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        token_revoke(token=token, actor="test")  # the first bump: copies dropped
+        # Another process reloads before the revocation commits, so it still sees the old row:
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=None)
+        assert render(world["client"]).status_code == 200  # a copy of the old row, at the new count
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())  # ...then the commit
+    assert render(world["client"]).status_code == 200  # that copy is still trusted...
+    for callback in after_commit:
+        callback()  # ...until the bump after commit
+    assert render(world["client"]).status_code == 401
+
+
+def test_a_token_s_scopes_changed_by_one_caller_are_not_seen_by_the_next(world):
+    from parley.access.services import token_authenticate
+
+    plaintext = world["client"]._credentials["HTTP_AUTHORIZATION"].split()[1]
+    first = token_authenticate(plaintext)
+    first.scopes.append("tokens:admin")
+    first.user.is_superuser = True
+    again = token_authenticate(plaintext)
+    assert "tokens:admin" not in again.scopes and not again.user.is_superuser
+    locale = locale_resolve("de-DE")
+    locale.plural_cardinal.append("zero")
+    assert "zero" not in locale_resolve("de-DE").plural_cardinal
+
+
+def test_deleting_a_key_or_an_alias_in_the_admin_is_seen_at_once(world):
+    from parley.locales.models import LocaleAlias
+
+    alias = f.alias(world["de"], "ger")
+    assert locale_resolve("ger").tag == "de-DE" and render(world["client"]).status_code == 200
+    admin = APIClient()
+    admin.force_login(f.user("root", superuser=True))
+    assert admin.post(f"/admin/locales/localealias/{alias.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not LocaleAlias.objects.filter(pk=alias.pk).exists()
+    with pytest.raises(Exception):
+        locale_resolve("ger")
+    key = world["key"]
+    assert admin.post(f"/admin/culture/templatekey/{key.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert render(world["client"]).status_code == 404
+
+
+def test_copies_dropped_during_an_outage_are_not_trusted_again_after_it(world, monkeypatch):
+    assert render(world["client"]).status_code == 200
+    real_read = type(generations.counters()).read
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(type(generations.counters()), "read", down)
+    assert render(world["client"]).status_code == 200  # from the database
+    ApiToken.objects.filter(pk=world["token"].pk).update(revoked_at=timezone.now())  # its bump is lost
+    monkeypatch.setattr(type(generations.counters()), "read", real_read)  # Redis is back, counter unchanged
+    assert render(world["client"]).status_code == 401
+
+
+@pytest.mark.redis
+def test_with_redis_the_counters_are_shared_redis_keys(world, settings):
+    import redis
+
+    assert type(generations.counters()).__name__ == "_RedisCounters"
+    assert render(world["client"]).status_code == 200
+    ApiToken.objects.filter(pk=world["token"].pk).update(revoked_at=timezone.now())
+    assert render(world["client"]).status_code == 200
+    # Another process's bump, through its own connection to Redis.
+    redis.Redis.from_url(settings.REDIS_URL).incr(generations.KEY_PREFIX + "access")
+    assert render(world["client"]).status_code == 401
 
 
 def test_an_unreadable_counter_means_reading_the_database(world, monkeypatch):

@@ -1,6 +1,7 @@
 """Access writes: memberships and API tokens. Each leaves an event row."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -125,9 +126,10 @@ class _TokenGrants:
 
     def objects(self) -> ApiToken:
         # New instances per request: a view may change or annotate its own without touching the copy.
-        user = get_user_model().from_db("default", self.user_fields, self.user_values)
+        # deepcopy: JSON values (scopes) are lists a caller could change in place.
+        user = get_user_model().from_db("default", self.user_fields, copy.deepcopy(self.user_values))
         user._parley_role_scopes = dict(self.role_scopes)
-        token = ApiToken.from_db("default", self.token_fields, self.token_values)
+        token = ApiToken.from_db("default", self.token_fields, copy.deepcopy(self.token_values))
         token.user = user
         token.last_used_at = self.last_used_at
         token._parley_locale_ids = self.locale_ids

@@ -12,7 +12,9 @@ after commit, so no process keeps a copy it reloaded from the old rows while the
 A copy is filled only outside a transaction, so it never holds uncommitted rows, and is trusted
 for at most PARLEY_READ_CACHE_SECONDS whatever the counters say: a write that bypassed the
 services (SQL by hand) is seen within that time. A counter that cannot be read (Redis down)
-means no copy is trusted: reads go to the database, slower but correct.
+means no copy is trusted and every copy is dropped: reads go to the database, slower but correct.
+Without REDIS_URL copies are off unless PARLEY_READ_CACHE_SECONDS turns them on: per-process
+counters are right only when one process serves and nothing else writes beside it.
 
 During a request the counters are read once, in one round trip, by the first memo that needs
 them (`GenerationSnapshotMiddleware`); outside requests every lookup reads them afresh.
@@ -108,8 +110,9 @@ def _read(names) -> dict:
     names = list(names)
     try:
         values = counters().read([KEY_PREFIX + n for n in names])
-    except Exception as exc:  # Redis is down: trust no copy
+    except Exception as exc:  # Redis is down: trust no copy, now or after it is back
         log.warning("generation counters unreadable (%s); reading from the database", exc)
+        memos_clear()  # a bump lost during the outage must not let an older copy match again
         return {n: _UNREADABLE for n in names}
     return dict(zip(names, values))
 
@@ -125,9 +128,15 @@ def generation(name: str):
 
 
 def generation_bump(name: str) -> None:
-    """Invalidate every process's copy of `name`: now, and again when the transaction commits."""
+    """Invalidate every process's copy of `name`: now, and again when the transaction commits.
+    (A pack load bumps once a row: one INCR each, cheap beside the rows it writes.)"""
     _bump(name)
     transaction.on_commit(lambda: _bump(name))
+
+
+def _outermost_block(using: str = "default"):
+    """The outermost atomic block of our own (not a test case's), or None in autocommit."""
+    return next((b for b in connections[using].atomic_blocks if not getattr(b, "_from_testcase", False)), None)
 
 
 def _bump(name: str) -> None:
@@ -140,13 +149,25 @@ def _bump(name: str) -> None:
     try:
         counters().bump(KEY_PREFIX + name)
     except Exception as exc:
+        memos_clear()
         log.warning("generation counter %s not bumped (%s); other processes see the change within %ss",
-                    name, exc, settings.PARLEY_READ_CACHE_SECONDS)
+                    name, exc, copies_seconds())
 
 
 def in_transaction(using: str = "default") -> bool:
     """Inside an atomic block of our own (the one a test case wraps around each test excluded)."""
-    return any(not getattr(block, "_from_testcase", False) for block in connections[using].atomic_blocks)
+    return _outermost_block(using) is not None
+
+
+def copies_seconds() -> float:
+    """How long a copy may be trusted. PARLEY_READ_CACHE_SECONDS when set; else 30 s with shared
+    counters (REDIS_URL) and 0 without: per-process counters are right only for one process, and
+    a server with several workers (the Dockerfile's gunicorn) must not keep a revoked token alive
+    in the workers that did not revoke it."""
+    configured = settings.PARLEY_READ_CACHE_SECONDS
+    if configured is not None:
+        return configured
+    return 30.0 if settings.REDIS_URL else 0.0
 
 
 class GenerationMemo:
@@ -168,7 +189,7 @@ class GenerationMemo:
 
     def _stamp(self) -> tuple | None:
         """The counters to check a copy against, or None when no copy may be used at all."""
-        if not settings.PARLEY_READ_CACHE_SECONDS or in_transaction():
+        if not copies_seconds() or in_transaction():
             return None
         stamp = tuple(generation(name) for name in self.depends)
         return None if _UNREADABLE in stamp else stamp
@@ -184,7 +205,7 @@ class GenerationMemo:
             return load()
         now = time.monotonic()
         entry = self._entries.get(key)
-        if entry is not None and entry[0] == stamp and now - entry[1] < settings.PARLEY_READ_CACHE_SECONDS:
+        if entry is not None and entry[0] == stamp and now - entry[1] < copies_seconds():
             return entry[2]
         value = load()
         if value is not None:
@@ -204,6 +225,23 @@ def memos_clear() -> None:
     """Forget every copy in this process (tests: the database is rolled back under the memos)."""
     for memo in GenerationMemo.instances:
         memo.clear()
+
+
+class AdminDeleteBumps:
+    """For admins whose deletes go straight to the ORM (cascades included): the counters in
+    `bumps` move after each delete, so no process keeps rendering or resolving deleted rows."""
+
+    bumps: tuple[str, ...] = ()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        for name in self.bumps:
+            generation_bump(name)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        for name in self.bumps:
+            generation_bump(name)
 
 
 @contextlib.contextmanager

@@ -201,8 +201,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 # --- Parley ---------------------------------------------------------------------
 # How long a process may trust its copy of a token's grants, the locale registry or a template
-# key's texts without their counter changing (parley/config/generations.py). "0" turns copies off.
-PARLEY_READ_CACHE_SECONDS = float(os.environ.get("PARLEY_READ_CACHE_SECONDS", 30))
+# key's texts without their counter changing (parley/config/generations.py). "0" turns copies
+# off; unset: 30 s with REDIS_URL (shared counters), off without (counters per process).
+PARLEY_READ_CACHE_SECONDS = (float(os.environ["PARLEY_READ_CACHE_SECONDS"])
+                             if os.environ.get("PARLEY_READ_CACHE_SECONDS", "").strip() else None)
 PARLEY_LOCALE_PACKS_DIR = Path(os.environ.get("PARLEY_LOCALE_PACKS_DIR", BASE_DIR / "locales"))
 PARLEY_FIXTURES_DIR = BASE_DIR / "fixtures"
 # Uploaded import files: where they are kept, and the largest accepted.

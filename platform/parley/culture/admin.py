@@ -16,12 +16,13 @@ from parley.access.scoping import can
 from parley.checks.admin import findings_display
 from parley.checks.models import CheckResult
 from parley.checks.registry import registry
+from parley.config.generations import AdminDeleteBumps
 from parley.nlu.admin import SchemaAdmin
 
 from .admin_pages import CulturePagesMixin
 from .models import FormalityRegister, Holiday, HolidayDate, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
 from .rendering import RenderError, format_pattern
-from .selectors import sample_values
+from .selectors import CULTURE_GENERATION, sample_values
 from .services import (register_delete, register_override_delete, register_override_set, register_save,
                        sensitive_term_create, sensitive_term_delete, sensitive_term_problem, sensitive_term_update,
                        template_delete, template_evaluate, template_key_create, template_key_update,
@@ -72,7 +73,8 @@ class TemplateKeyForm(forms.ModelForm):
 
 
 @admin.register(TemplateKey)
-class TemplateKeyAdmin(CultureSchemaAdmin):
+class TemplateKeyAdmin(AdminDeleteBumps, CultureSchemaAdmin):
+    bumps = (CULTURE_GENERATION,)  # the key's texts go with it
     form = TemplateKeyForm
     list_display = ["key", "intent", "source_locale", "parameter_names"]
     list_filter = ["intent__scenario"]

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from parley.config.generations import GenerationMemo
 from parley.locales.models import Locale
 from parley.locales.selectors import locale_fallback_chain
+from parley.nlu.selectors import SCHEMA_GENERATION
 
 from .models import (FormalityRegister, Holiday, HolidayDate, RegisterOverride, ResponseTemplate, SensitiveTerm,
                      TemplateKey)
@@ -16,7 +17,7 @@ from .rendering import PARAMETER_TYPES, RenderError, coerce, format_pattern, tim
 # Bumped by the culture services that change what a render says (keys, texts, registers,
 # overrides). A process keeps each key's approved texts and the default registers meanwhile.
 CULTURE_GENERATION = "culture"
-_render_memo = GenerationMemo(CULTURE_GENERATION)
+_render_memo = GenerationMemo(CULTURE_GENERATION, SCHEMA_GENERATION)
 
 
 def template_key_list() -> QuerySet[TemplateKey]:

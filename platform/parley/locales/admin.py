@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from parley.access.admin_scoping import LocaleScopedAdmin
 from parley.access.scoping import can
+from parley.config.generations import AdminDeleteBumps
 
 from . import cldr
 from .models import Locale, LocaleAlias
-from .selectors import FallbackCycle, locale_alias_problem, locale_fallback_chain
+from .selectors import LOCALES_GENERATION, FallbackCycle, locale_alias_problem, locale_fallback_chain
 from .services import locale_alias_set, locale_create, locale_parent_set, locale_status_change, locale_update
 
 
@@ -164,7 +165,8 @@ class LocaleAliasForm(forms.ModelForm):
 
 
 @admin.register(LocaleAlias)
-class LocaleAliasAdmin(LocaleScopedAdmin):
+class LocaleAliasAdmin(AdminDeleteBumps, LocaleScopedAdmin):
+    bumps = (LOCALES_GENERATION,)
     form = LocaleAliasForm
     list_display = ["tag", "locale", "source", "note"]
     list_filter = ["source"]

@@ -1,6 +1,7 @@
 """Locale reads: tag resolution through aliases, and fallback chains."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -34,8 +35,9 @@ class _Registry:
 
     def locale(self, tag: str) -> Locale | None:
         values = self.rows.get(tag)
-        # A fresh instance each time: callers may change theirs without touching the copy.
-        return None if values is None else Locale.from_db("default", self.fields, values)
+        # A fresh instance, with fresh lists (plural categories, overrides), each time: callers
+        # may change theirs without touching the copy.
+        return None if values is None else Locale.from_db("default", self.fields, copy.deepcopy(values))
 
 
 def _registry_load() -> _Registry:

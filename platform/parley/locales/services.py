@@ -25,7 +25,7 @@ ALLOWED_TRANSITIONS = {
 }
 
 
-def _registry_changed() -> None:
+def locale_registry_changed() -> None:
     """Every process's copy of the registry (locales.selectors) is stale from here on."""
     generation_bump(LOCALES_GENERATION)
 
@@ -65,7 +65,7 @@ def locale_create(*, tag: str, actor=None, status: str = Locale.Status.PLANNED, 
     _apply_derived(locale, _derived_values(canonical), overrides or {})
     locale.full_clean(exclude=["parent"])
     locale.save()
-    _registry_changed()
+    locale_registry_changed()
     event_record(actor=actor, verb="locale.created", target=locale, locale=locale,
                  payload={"status": status, "source": pack_source or "manual"})
     return locale
@@ -90,7 +90,7 @@ def locale_update(*, locale: Locale, actor, **changes) -> Locale:
     locale.overridden_fields = sorted(set(locale.overridden_fields or []) | set(derived_touched))
     locale.full_clean(exclude=["parent"])
     locale.save()
-    _registry_changed()
+    locale_registry_changed()
     event_record(actor=actor, verb="locale.updated", target=locale, locale=locale,
                  payload={n: {"from": before[n], "to": getattr(locale, n)} for n in touched})
     return locale
@@ -108,7 +108,7 @@ def locale_status_change(*, locale: Locale, status: str, actor, reason: str = ""
         raise ValidationError({"status": f"cannot go from {current} to {target}; allowed: {allowed}"})
     locale.status = target
     locale.save(update_fields=["status", "updated_at"])
-    _registry_changed()
+    locale_registry_changed()
     event_record(actor=actor, verb="locale.status_changed", target=locale, locale=locale,
                  payload={"from": current.value, "to": target.value, "reason": reason})
     return locale
@@ -125,7 +125,7 @@ def locale_parent_set(*, locale: Locale, parent: Locale | None, actor) -> Locale
         raise ValidationError({"parent": "a locale cannot be its own parent"})
     locale.parent = parent
     locale.save(update_fields=["parent", "updated_at"])
-    _registry_changed()
+    locale_registry_changed()
     try:
         locale_fallback_chain(locale=locale)
     except FallbackCycle as exc:
@@ -147,7 +147,7 @@ def locale_alias_set(*, locale: Locale, tag: str, source: str, note: str = "", a
         return alias
     alias.tag, alias.tag_key, alias.source, alias.note = tag, key, source, note
     alias.save()
-    _registry_changed()
+    locale_registry_changed()
     event_record(actor=actor, verb="locale.alias_set", target=locale, locale=locale,
                  payload={"alias": tag, "source": source})
     return alias
@@ -167,7 +167,7 @@ def _pack_apply(pack: LocalePack, actor) -> str:
             changed.append("pack_source")
         if changed:
             locale.save()
-            _registry_changed()
+            locale_registry_changed()
             event_record(actor=actor, verb="locale.pack_updated", target=locale, locale=locale,
                          payload={"fields": changed, "file": pack.file})
         outcome = "updated" if changed else "unchanged"
@@ -231,7 +231,7 @@ def locales_bootstrap(*, top: int, actor=None, progress=None) -> dict[str, int]:
             progress(i, len(candidates))
     with transaction.atomic():
         Locale.objects.bulk_create(new, batch_size=500)
-        _registry_changed()
+        locale_registry_changed()
         event_record(actor=actor, verb="locale.bootstrapped", target=None, locale="",
                      payload={"top": top, "created": len(new), "skipped": len(candidates) - len(new)})
     if progress:

@@ -8,11 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from parley.access.admin_scoping import LocaleScopedAdmin, ServiceRefusalsAsMessages
 from parley.access.scoping import ALL_LOCALES, can, locales_for, scope_queryset
 from parley.checks.admin import findings_display
+from parley.config.generations import AdminDeleteBumps
 
 from .checks import edit_errors_as_messages, utterance_edit_evaluate
 from .admin_coverage import CoverageAdminMixin
 from .models import CoverageTarget, Intent, IntentGuide, LexiconConcept, LexiconEntry, Scenario, SlotType, SlotTypeGuide, Utterance
 from .normalize import normalize_text
+from .selectors import SCHEMA_GENERATION
 from .services import (coverage_target_delete, coverage_target_set, guide_delete, guide_examples_clean, intent_create, intent_delete,
                        intent_guide_save, intent_update, lexicon_concept_create, lexicon_concept_delete,
                        lexicon_concept_update, lexicon_entry_create, lexicon_entry_delete, lexicon_entry_update,
@@ -48,7 +50,8 @@ class SchemaAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(SchemaAdmin):
+class ScenarioAdmin(AdminDeleteBumps, SchemaAdmin):
+    bumps = (SCHEMA_GENERATION,)  # its intents and register overrides go with it
     search_fields = ["name"]
 
 

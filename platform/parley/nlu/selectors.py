@@ -64,6 +64,10 @@ def coverage_counts(*, locale_ids=None, partition: str | None = None, cells: dic
 
 # What counts toward a target: data that may go into a release. Work in progress is shown
 # beside it (pending), rejected and retired rows not at all.
+# Bumped when intents or scenarios change or go (an intent's scenario picks a template's default
+# register): culture's render copies depend on it.
+SCHEMA_GENERATION = "nlu_schema"
+
 COUNTED_STATUSES = (Utterance.Status.ACCEPTED, Utterance.Status.PROMOTED)
 PENDING_STATUSES = (Utterance.Status.DRAFT, Utterance.Status.SUBMITTED, Utterance.Status.IN_VALIDATION)
 

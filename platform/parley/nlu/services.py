@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from parley.checks.registry import registry
 from parley.checks.services import check_results_replace
+from parley.config.generations import generation_bump
 from parley.events.services import event_record
 
 from . import annotation as notation
@@ -20,6 +21,7 @@ from .checks import edit_errors_as_messages, utterance_edit_evaluate
 from .models import (CoverageTarget, Intent, IntentGuide, LexiconConcept, LexiconEntry, Scenario, SlotType,
                      SlotTypeGuide, Utterance)
 from .normalize import normalize_text
+from .selectors import SCHEMA_GENERATION
 
 
 def intent_ensure(*, name: str, scenario: str, actor) -> Intent:
@@ -320,6 +322,7 @@ def intent_update(*, intent: Intent, actor, scenario: str | None = None, slot_ty
              "description": intent.description}
     changed = {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}
     if changed:
+        generation_bump(SCHEMA_GENERATION)
         event_record(actor=actor, verb="intent.updated", target=intent, payload=changed)
     return intent
 
@@ -333,6 +336,7 @@ def intent_delete(*, intent: Intent, actor) -> None:
     payload = {"scenario": intent.scenario.name}
     event_record(actor=actor, verb="intent.deleted", target=intent, payload=payload)
     intent.delete()
+    generation_bump(SCHEMA_GENERATION)
 
 
 def slot_type_usage(*, slot_type: SlotType) -> int:

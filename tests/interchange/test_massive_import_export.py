@@ -277,3 +277,23 @@ def test_lines_built_by_postgresql_equal_the_python_reference(registry, tmp_path
     assert sql == "".join(massive_jsonl_python(locale=en, source=None))
     assert len(sql.splitlines()) == 6
     assert json.loads(sql.splitlines()[2]) == odd and list(json.loads(sql.splitlines()[2]))[:2] == ["utt", "id"]
+
+
+def test_strict_create_missing_creates_no_locale_intent_or_slot_type_when_a_row_is_rejected(registry, tmp_path):
+    from parley.locales.models import Locale
+    from parley.nlu.models import Intent, SlotType
+
+    new = {**EN, "id": "7", "locale": "gsw-CH", "intent": "yodel_start", "scenario": "music",
+           "annot_utt": "jodle am [yodel_style : morgen]", "utt": "jodle am morgen"}
+    bad = {**EN, "id": "8", "annot_utt": "wake me [time : five"}
+    before = (Locale.objects.count(), Intent.objects.count(), SlotType.objects.count())
+    batch = run_import(tmp_path, jsonl(EN, new, bad), create_missing=True, strict=True)
+    assert batch.status == "rejected" and batch.rows_rejected == 1 and batch.rows_accepted == 0
+    assert batch.rejects.get().line == 3
+    assert (Locale.objects.count(), Intent.objects.count(), SlotType.objects.count()) == before
+    assert not Utterance.objects.exists()
+    # Without the bad row the same strict import creates them and writes every row.
+    batch = run_import(tmp_path, jsonl(EN, new), create_missing=True, strict=True)
+    assert batch.status == "completed" and batch.rows_accepted == 2 and batch.rows_read == 2
+    assert Locale.objects.filter(tag="gsw-CH").exists() and Intent.objects.filter(name="yodel_start").exists()
+    assert SlotType.objects.filter(name="yodel_style").exists()

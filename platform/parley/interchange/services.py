@@ -10,6 +10,7 @@ already present is counted, not written again, which makes re-imports change not
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import pickle
 import queue
@@ -149,10 +150,15 @@ class _Draft(NamedTuple):
 
 
 class _Schema:
-    """Per-import caches of locales, intents and slot types (one query each, not one per row)."""
+    """Per-import caches of locales, intents and slot types (one query each, not one per row).
 
-    def __init__(self, *, create_missing: bool, actor, source: str):
-        self.create_missing, self.actor, self.source = create_missing, actor, source
+    `dry`: what --create-missing would create is stood in for by unsaved objects with negative
+    ids, so a file can be checked in full without writing a locale, an intent or a slot type.
+    """
+
+    def __init__(self, *, create_missing: bool, actor, source: str, dry: bool = False):
+        self.create_missing, self.actor, self.source, self.dry = create_missing, actor, source, dry
+        self._stand_in_ids = itertools.count(-1, -1)
         self.locales: dict[str, object] = {}
         self.intents = {i.name: i for i in Intent.objects.select_related("scenario")}
         self.slot_types = {s.name: s for s in SlotType.objects.all()}
@@ -183,6 +189,12 @@ class _Schema:
                     canonical = cldr.canonical_tag(tag)
                 except cldr.InvalidTag:
                     raise ValidationError(f"{tag!r} is not a BCP 47 tag") from None
+                if self.dry:
+                    from parley.locales.models import Locale
+
+                    self.locales[tag] = Locale(pk=next(self._stand_in_ids), tag=canonical,
+                                               language=cldr.parse_tag(canonical).language)
+                    return self.locales[tag]
                 loc = locale_create(tag=canonical, actor=self.actor)
                 if canonical != tag:
                     locale_alias_set(locale=loc, tag=tag, source=self.source, actor=self.actor)
@@ -196,13 +208,19 @@ class _Schema:
                 raise ValidationError(f"unknown intent {name!r} (import with --create-missing to add it)")
             if not scenario:
                 raise ValidationError(f"unknown intent {name!r} and no scenario to create it under")
-            intent = self.intents[name] = intent_ensure(name=name, scenario=scenario, actor=self.actor)
+            if self.dry:
+                from parley.nlu.models import Scenario
+
+                intent = self.intents[name] = Intent(pk=next(self._stand_in_ids), name=name,
+                                                     scenario=Scenario(name=scenario))
+            else:
+                intent = self.intents[name] = intent_ensure(name=name, scenario=scenario, actor=self.actor)
         if scenario and intent.scenario.name != scenario:
             raise ValidationError(f"intent {name!r} belongs to scenario {intent.scenario.name!r}, not {scenario!r}")
         return intent
 
     def ensure_slot_types(self, names: set[str], intent) -> None:
-        if not names:
+        if not names or self.dry:  # dry: every slot type is allowed anyway (create_missing)
             return
         missing = {name for name in names if name not in self.slot_types}
         for name in sorted(missing):
@@ -340,13 +358,13 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
 class _Validation:
     """Phase one: read and check every row, commit progress as it goes, spill accepted rows."""
 
-    def __init__(self, batch: ImportBatch, actor, progress_run):
+    def __init__(self, batch: ImportBatch, actor, progress_run, *, dry: bool = False):
         self.batch, self.progress_run = batch, progress_run
-        self.sink = None  # where accepted chunks go: _SpillSink or _WriterThread
+        self.sink = None  # where accepted chunks go: _SpillSink, _WriterThread or _Discard
         self.options = batch.options
         self.source = Utterance.Source(batch.format)
         self.schema = _Schema(create_missing=self.options.get("create_missing", False), actor=actor,
-                              source=self.source)
+                              source=self.source, dry=dry)
         self.seen: dict[tuple[int, str], tuple[str, int]] = {}
         self.rejects: list[ImportReject] = []
         self.pending: list[tuple[dict, str, int]] = []
@@ -610,6 +628,16 @@ class _WriterThread:
             self.thread.join()
 
 
+class _Discard:
+    """The sink of a dry pass: rows are checked and counted, nothing is kept."""
+
+    def put(self, chunk: list[tuple], findings: list) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _sink_for(source: str, batch: ImportBatch, actor):
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         return _WriterThread(source, batch, actor)
@@ -639,6 +667,26 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
     ImportReject.objects.filter(batch=batch).delete()  # a retried run reports afresh
     _set_status(batch, ImportBatch.Status.VALIDATING, actor, rows_read=0, rows_accepted=0, rows_present=0,
                 rows_rejected=0, rows_warned=0, error="")
+    if batch.options.get("strict") and batch.options.get("create_missing"):
+        # --strict promises nothing is written if any row is rejected, and --create-missing would
+        # create locales, intents and slot types while the rows are checked: check the whole file
+        # first with stand-ins for them, and create nothing when a row is rejected.
+        dry = _Validation(batch, actor, progress_run, dry=True)
+        dry.sink = _Discard()
+        try:
+            dry.run()
+            refused = False
+        except SourceRefused:
+            refused = True  # the pass below refuses the input the same way, before any row
+        if batch.rows_rejected and not refused:
+            _set_status(batch, ImportBatch.Status.REJECTED, actor, rows_accepted=0, rows_warned=0,
+                        finished_at=timezone.now())
+            return batch
+        ImportReject.objects.filter(batch=batch).delete()
+        counts = dict(rows_read=0, rows_accepted=0, rows_present=0, rows_rejected=0, rows_warned=0)
+        ImportBatch.objects.filter(pk=batch.pk).update(**counts)
+        for name, value in counts.items():
+            setattr(batch, name, value)
     # The validation reads the utterance table before the writer may lock it (an empty-table load).
     validation = _Validation(batch, actor, progress_run)
     validation.sink = sink = _sink_for(validation.source, batch, actor)

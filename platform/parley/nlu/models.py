@@ -84,8 +84,10 @@ class Utterance(models.Model):
 
     locale_path = "locale"
 
+    # No index of its own: three composite indexes lead with locale_id (coverage, duplicates,
+    # export), and every index costs every import.
     locale = models.ForeignKey("locales.Locale", on_delete=models.PROTECT, related_name="utterances",
-                               verbose_name=_("locale"))
+                               verbose_name=_("locale"), db_index=False)
     intent = models.ForeignKey(Intent, on_delete=models.PROTECT, related_name="utterances", verbose_name=_("intent"))
     text = models.TextField(_("text"))
     annotated = models.TextField(_("annotated text"), help_text=_("MASSIVE notation: wake me up at [time : five am]"))

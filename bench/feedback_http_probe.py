@@ -12,15 +12,10 @@ import http.client
 import json
 import os
 import random
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "platform"))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.config.settings")
+from http_server import django_ready, gunicorn_serving
 
 
 def main() -> None:
@@ -31,12 +26,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8103)
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    django_ready()
     import feedback_bench
 
     feedback_bench._feedback_tables_clear()
@@ -44,7 +34,6 @@ def main() -> None:
     rng = random.Random(8)
     items = [feedback_bench._item(i, rng) for i in range(args.events)]
     bodies = [json.dumps({"events": items[s:s + 1000]}).encode() for s in range(0, args.events, 1000)]
-    from http_server import gunicorn_serving
 
     with gunicorn_serving(port=args.port, workers=args.workers):
         queue = list(range(len(bodies)))

@@ -1,4 +1,7 @@
-"""gunicorn serving the app on 127.0.0.1 for the real-HTTP probes (feedback ingest, render)."""
+"""gunicorn serving the app on 127.0.0.1 for the real-HTTP probes (feedback ingest, render).
+
+Run a probe as `python bench/<probe>.py`: bench/ is then on sys.path and this module puts
+platform/ there and sets up Django (`django_ready`)."""
 import contextlib
 import http.client
 import os
@@ -8,6 +11,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "platform"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.config.settings")
+
+
+def django_ready() -> None:
+    """Django set up and the database migrated, as the probes need before building their world."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
 
 
 @contextlib.contextmanager

@@ -13,14 +13,9 @@ import argparse
 import http.client
 import json
 import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "platform"))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.config.settings")
+from http_server import django_ready, gunicorn_serving
 
 
 def main() -> None:
@@ -29,14 +24,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8104)
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    django_ready()
     import culture_render
-    from http_server import gunicorn_serving
 
     token = culture_render._world()
     requests = [("de-DE", None), ("ru-RU", None), ("ar-SA", None), ("ja-JP", None), ("de-AT", "sie")]

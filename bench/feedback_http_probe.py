@@ -10,7 +10,6 @@ server. The clients share the machine's cores with the server (2 cores here), so
 import argparse
 import http.client
 import json
-import os
 import random
 import threading
 import time

@@ -12,7 +12,6 @@ so it includes HTTP parsing and the loopback hop.
 import argparse
 import http.client
 import json
-import os
 import time
 
 from http_server import django_ready, gunicorn_serving

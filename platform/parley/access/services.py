@@ -1,7 +1,6 @@
 """Access writes: memberships and API tokens. Each leaves an event row."""
 from __future__ import annotations
 
-import copy
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from parley.config.generations import GenerationMemo, generation_bump
+from parley.config.generations import GenerationMemo, generation_bump, values_copied
 from parley.events.services import event_record
 
 from .models import ApiToken, Membership, Role
@@ -126,10 +125,10 @@ class _TokenGrants:
 
     def objects(self) -> ApiToken:
         # New instances per request: a view may change or annotate its own without touching the copy.
-        # deepcopy: JSON values (scopes) are lists a caller could change in place.
-        user = get_user_model().from_db("default", self.user_fields, copy.deepcopy(self.user_values))
+        # JSON values (scopes) are lists a caller could change in place: copied.
+        user = get_user_model().from_db("default", self.user_fields, values_copied(self.user_values))
         user._parley_role_scopes = dict(self.role_scopes)
-        token = ApiToken.from_db("default", self.token_fields, copy.deepcopy(self.token_values))
+        token = ApiToken.from_db("default", self.token_fields, values_copied(self.token_values))
         token.user = user
         token.last_used_at = self.last_used_at
         token._parley_locale_ids = self.locale_ids

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import logging
 import threading
 import time
@@ -225,6 +226,12 @@ def memos_clear() -> None:
     """Forget every copy in this process (tests: the database is rolled back under the memos)."""
     for memo in GenerationMemo.instances:
         memo.clear()
+
+
+def values_copied(values: tuple) -> tuple:
+    """A kept row's values for a fresh instance: JSON lists and dicts copied (a caller may change
+    its own in place), everything else immutable and shared (a whole deepcopy cost 5x more)."""
+    return tuple(copy.deepcopy(v) if isinstance(v, (list, dict)) else v for v in values)
 
 
 class AdminDeleteBumps:

@@ -1,12 +1,11 @@
 """Locale reads: tag resolution through aliases, and fallback chains."""
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from parley.config.generations import GenerationMemo
+from parley.config.generations import GenerationMemo, values_copied
 
 from . import cldr
 from .models import Locale, LocaleAlias
@@ -37,7 +36,7 @@ class _Registry:
         values = self.rows.get(tag)
         # A fresh instance, with fresh lists (plural categories, overrides), each time: callers
         # may change theirs without touching the copy.
-        return None if values is None else Locale.from_db("default", self.fields, copy.deepcopy(values))
+        return None if values is None else Locale.from_db("default", self.fields, values_copied(values))
 
 
 def _registry_load() -> _Registry:

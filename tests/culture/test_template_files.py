@@ -41,7 +41,10 @@ keys:
 def load(text, name="t.yaml"):
     keys, errors = template_file_parse(text, name=name)
     assert errors == []
-    return templates_load(keys=keys, file=name, actor="test")
+    counts = templates_load(keys=keys, file=name, actor="test")
+    assert counts.pop("with_errors") == 0
+    counts.pop("kept_declarations")  # its own test below
+    return counts
 
 
 def test_a_file_creates_keys_and_texts_in_their_status_and_loading_again_changes_nothing(locales):
@@ -125,3 +128,30 @@ def test_the_commands_load_the_demo_file_and_export_it(tmp_path):
     broken.write_text("keys:\n  - key: x.y\n    source_locale: en-US\n    texts: [{locale: en-US}]\n", encoding="utf-8")
     with pytest.raises(CommandError, match=r"broken.yaml: keys\[0\].texts\[0\].body: required text"):
         call_command("templates_load", str(broken))
+
+
+def test_the_command_reports_every_file_s_problems_a_missing_file_and_what_it_kept(locales, tmp_path):
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(FILE, encoding="utf-8")
+    bad.write_text(FILE.replace("alarm_set.confirm", "alarm_set.cancel").replace(RU_OK, "{count, plural, one {# x} "
+                   "other {# y}}").replace("status: in_review", "status: approved"), encoding="utf-8")
+    worse = tmp_path / "worse.yaml"
+    worse.write_text(FILE.replace("source_locale: en-US", "source_locale: xx-QQ").replace("alarm_set.confirm",
+                     "alarm_set.snooze"), encoding="utf-8")
+    with pytest.raises(CommandError) as caught:
+        call_command("templates_load", str(good), str(bad), str(worse))
+    message = str(caught.value)
+    assert "template files; nothing was loaded" in message
+    assert f"{bad}: keys[0].texts[2].status: cannot approve" in message and f"{worse}: keys[0].source_locale" in message
+    assert not TemplateKey.objects.exists()
+    with pytest.raises(CommandError, match=r"nope.yaml: \(file\): No such file"):
+        call_command("templates_load", str(tmp_path / "nope.yaml"))
+    call_command("templates_load", str(good))
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(FILE.replace("sample: 2", "sample: 5"), encoding="utf-8")
+    from io import StringIO
+
+    out = StringIO()
+    call_command("templates_load", str(changed), stdout=out)
+    assert "1 existing key(s) declare other parameters" in out.getvalue()
+    assert TemplateKey.objects.get(key="alarm_set.confirm").parameters[0]["sample"] == 2

@@ -410,3 +410,12 @@ def test_date_times_are_said_in_the_wall_time_of_their_offset_or_of_the_asked_zo
                                                                   "parameters": {"at": "2026-12-24T07:30:00Z"}},
                        format="json")
     assert good.status_code == 200 and good.json()["text"] == "Wecker um 16:30."
+
+
+def test_render_refuses_unknown_fields_by_name(key, locales):
+    f.template_text(key, locales["de-DE"], "{count} Wecker.", status="approved")
+    client = APIClient()
+    client.force_authenticate(f.member("pipeline", None, username="pipe"))
+    response = client.post("/api/v1/templates/alarm_set.confirm/render", {
+        "locale": "de-DE", "timezone": "Europe/Berlin", "parameters": {"count": 1}}, format="json")
+    assert response.status_code == 400 and "timezone" in response.json()["error"]["fields"]

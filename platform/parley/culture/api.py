@@ -297,6 +297,15 @@ class RenderRequestSerializer(serializers.Serializer):
                                       help_text="IANA zone (Europe/Berlin) to say date-times in; left out: "
                                                 "the wall time of each value's own offset")
 
+    def to_internal_value(self, data):
+        # A misspelt key ("timezone") would otherwise be dropped and the text said differently.
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                known = ", ".join(self.fields)
+                raise serializers.ValidationError({name: [f"unknown field (known: {known})"] for name in unknown})
+        return super().to_internal_value(data)
+
 
 class RenderResponseSerializer(serializers.Serializer):
     text = serializers.CharField()

@@ -222,7 +222,7 @@ def templates_load(*, keys, file: str, actor) -> dict[str, int]:
     from parley.locales.selectors import UnknownLocale, locale_resolve
     from parley.nlu.models import Intent
 
-    counts = {"keys": 0, "texts": 0, "unchanged": 0}
+    counts = {"keys": 0, "texts": 0, "unchanged": 0, "kept_declarations": 0, "with_errors": 0}
     errors: list[PackError] = []
 
     def refused(where: str, exc: ValidationError) -> None:
@@ -256,6 +256,8 @@ def templates_load(*, keys, file: str, actor) -> dict[str, int]:
                     refused(spec.where, exc)
                     continue
                 counts["keys"] += 1
+            elif spec.parameters and spec.parameters != key.parameters:
+                counts["kept_declarations"] += 1  # additive: a stored declaration is the admin's to change
             for text in spec.texts:
                 locale = resolved(text.locale, f"{text.where}.locale")
                 if locale is None:
@@ -272,6 +274,7 @@ def templates_load(*, keys, file: str, actor) -> dict[str, int]:
                     refused(text.where, exc)
                     continue
                 counts["texts"] += 1
+                counts["with_errors"] += bool(saved.has_errors)
         if errors:
             raise PackLoadError(errors)  # rolls back the whole load
     return counts

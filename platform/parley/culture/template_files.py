@@ -96,12 +96,16 @@ def template_file_parse(text: str, *, name: str) -> tuple[list[KeySpec], list[Pa
     return specs, errors
 
 
-def template_file_read(path: Path) -> tuple[list[KeySpec], list[PackError]]:
+def template_file_read(path) -> tuple[list[KeySpec], list[PackError]]:
+    """The keys of the file at `path`, or its problems, named by `path` as given."""
+    name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        return [], [PackError(Path(path).name, "(file)", f"not UTF-8: byte {exc.start}")]
-    return template_file_parse(text, name=Path(path).name)
+        return [], [PackError(name, "(file)", f"not UTF-8: byte {exc.start}")]
+    except OSError as exc:
+        return [], [PackError(name, "(file)", exc.strerror or str(exc))]
+    return template_file_parse(text, name=name)
 
 
 def template_file_dump(keys: list[dict], *, as_json: bool = False) -> str:

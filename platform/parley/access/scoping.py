@@ -27,10 +27,6 @@ Scope = _AllLocales | frozenset  # locale ids
 
 def role_scopes(user) -> dict[str, Scope]:
     """Permission → the locale ids (or ALL_LOCALES) the user's role memberships give it."""
-    return _role_scopes(user)
-
-
-def _role_scopes(user) -> dict[str, Scope]:
     cached = getattr(user, "_parley_role_scopes", None)
     if cached is not None:
         return cached
@@ -66,14 +62,14 @@ def user_permissions(user) -> set[str]:
         from django.contrib.auth.models import Permission
 
         return {f"{ct}.{code}" for ct, code in Permission.objects.values_list("content_type__app_label", "codename")}
-    return set(_role_scopes(user))
+    return set(role_scopes(user))
 
 
 def locales_for(user, perm: str, token=None) -> Scope:
     """The locale ids where `user` (through `token`, if any) holds `perm`."""
     if user is None or not user.is_active or user.is_anonymous:
         return frozenset()
-    scope: Scope = ALL_LOCALES if user.is_superuser else _role_scopes(user).get(perm, frozenset())
+    scope: Scope = ALL_LOCALES if user.is_superuser else role_scopes(user).get(perm, frozenset())
     if token is not None:
         limit = token_locale_ids(token)
         if limit is not None:

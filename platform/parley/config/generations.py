@@ -195,15 +195,13 @@ class GenerationMemo:
         stamp = tuple(generation(name) for name in self.depends)
         return None if _UNREADABLE in stamp else stamp
 
-    def usable(self) -> bool:
-        """False inside a transaction, with copies turned off, or with the counters unreadable:
-        then a caller with a narrower query than the whole copy's load should run that instead."""
-        return self._stamp() is not None
-
-    def get(self, key, load):
+    def get(self, key, load, *, unkept=None):
+        """The copy for `key`, else `load()`'s value (kept unless None). Where no copy may be
+        used (inside a transaction, copies off, counters unreadable) `unkept()` answers instead
+        when given: a narrower query than the whole copy's load."""
         stamp = self._stamp()
         if stamp is None:
-            return load()
+            return (unkept or load)()
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and entry[0] == stamp and now - entry[1] < copies_seconds():

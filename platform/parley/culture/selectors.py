@@ -48,9 +48,8 @@ def templates_for_export(*, locale_ids=None, statuses=None) -> list[dict]:
         texts = texts.filter(status__in=statuses)
     by_key: dict[int, list[dict]] = {}
     for t in texts:
-        entry = {"locale": t.locale.tag, "body": t.body, "status": t.status}
-        if t.register:
-            entry = {"locale": t.locale.tag, "register": t.register, "body": t.body, "status": t.status}
+        entry = {"locale": t.locale.tag, **({"register": t.register} if t.register else {}), "body": t.body,
+                 "status": t.status}
         by_key.setdefault(t.key_id, []).append(entry)
     result = []
     for key in template_key_list().order_by("key"):
@@ -124,9 +123,8 @@ def _defaults_by_tag(*, tags: list[str], scenario_id: int | None) -> dict[str, s
     """Per locale tag: the register the assistant uses there when none is asked for (the
     scenario's override first, then the locale's default). Locales without registers are absent.
     Between changes a process keeps the whole table per scenario (a few rows per locale)."""
-    if not _render_memo.usable():
-        return _defaults_load(tags=tags, scenario_id=scenario_id)
-    table = _render_memo.get(("defaults", scenario_id), lambda: _defaults_load(tags=None, scenario_id=scenario_id))
+    table = _render_memo.get(("defaults", scenario_id), lambda: _defaults_load(tags=None, scenario_id=scenario_id),
+                             unkept=lambda: _defaults_load(tags=tags, scenario_id=scenario_id))
     return {tag: table[tag] for tag in tags if tag in table}
 
 

@@ -52,7 +52,7 @@ def _registry_load() -> _Registry:
 def _registry() -> _Registry | None:
     """This process's copy; None where it may not be used (inside a transaction, which must see
     its own rows): then the narrow queries below run instead of loading every locale."""
-    return _registry_memo.get(None, _registry_load) if _registry_memo.usable() else None
+    return _registry_memo.get(None, _registry_load, unkept=lambda: None)
 
 
 def locale_resolve(tag: str) -> Locale:

@@ -30,7 +30,8 @@ class Command(BaseCommand):
             label_map = None
             if o["label_map"]:
                 try:
-                    raw = open(o["label_map"], "rb").read(LABEL_MAP_READ_LIMIT)
+                    with open(o["label_map"], "rb") as handle:
+                        raw = handle.read(LABEL_MAP_READ_LIMIT)
                 except OSError as exc:
                     raise CommandError(f"--label-map {o['label_map']}: {exc.strerror}") from None
                 label_map = conll_label_map_read(raw)

@@ -248,3 +248,27 @@ def test_the_import_api_takes_a_label_map_for_conll_only(django_capture_on_commi
     assert accepted.status_code == 202, accepted.content
     assert accepted.json()["options"]["label_map"] == LABEL_MAP
     assert Utterance.objects.get(text="Brauch i an Pulli ?").intent.name == "weather_query"
+
+
+def test_the_admin_upload_takes_a_label_map_for_conll_only(django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    f.locale("bar-DE")
+    client = Client()
+    client.force_login(f.member("platform_admin", None, username="root"))
+    data = (PUBLISHED / "de-ba.test.conll").read_bytes()
+
+    def post(fmt, label_map):
+        return client.post("/admin/interchange/importbatch/add/", {
+            "format": fmt, "upload": SimpleUploadedFile("de-ba.test.conll" if fmt == "conll" else "x.jsonl", data),
+            "locale": "bar-DE", "create_missing": "on", "label_map": SimpleUploadedFile("map.json", label_map)})
+
+    refused = post("massive", json.dumps(LABEL_MAP).encode())
+    assert refused.status_code == 200 and "a label map applies to CoNLL imports only" in refused.content.decode()
+    bad = post("conll", b'{"slots": {}}')
+    assert bad.status_code == 200 and "unknown key(s) &#x27;slots&#x27;" in bad.content.decode()
+    assert not ImportBatch.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post("conll", json.dumps(LABEL_MAP).encode()).status_code == 302
+    assert ImportBatch.objects.get().options["label_map"] == LABEL_MAP
+    assert Utterance.objects.get(text="Brauch i an Pulli ?").intent.name == "weather_query"

@@ -43,7 +43,7 @@ def test_file_name_gives_registered_locale_and_partition(tmp_path):
     path.write_text(GSW, encoding="utf-8")
     batch = run(path, create_missing=True)
     assert (batch.status, batch.rows_accepted, batch.rows_rejected) == ("completed", 2, 0), list(batch.rejects.all())
-    first = Utterance.objects.get(external_id="17")
+    first = Utterance.objects.get(external_id="gsw.test.conll:17")  # ids repeat across xSID's files
     assert (first.locale.tag, first.partition, first.source) == ("gsw-CH", "test", "conll")
     assert (first.text, first.annotated) == ("weck mi am föifi", "weck mi [datetime : am föifi]")
     assert first.intent.name == "alarm/set_alarm" and first.intent.scenario.name == "alarm"
@@ -77,13 +77,14 @@ def test_bad_blocks_are_rejected_with_line_and_reason(tmp_path):
             "# intent: alarm/set_alarm\n1\twake\talarm/set_alarm\tX-time\n\n"
             "# intent: alarm/set_alarm\nwake\tup\tO\n\n"
             "# intent: alarm/set_alarm\n1\twake\talarm/set_alarm\tO\n\n"
-            "# text: wake me.\n# intent: alarm/set_alarm\n1\twake\ta\tO\n2\tme\ta\tO\n3\t.\ta\tO\n\n"
-            "# text: wake him\n# intent: alarm/set_alarm\n1\twake\ta\tO\n2\tme\ta\tO\n\n")
+            "# text: wake me.\n# intent: alarm/set_alarm\n1\twake\talarm/set_alarm\tO\n2\tme\talarm/set_alarm\tO\n"
+            "3\t.\talarm/set_alarm\tO\n\n"
+            "# text: wake him\n# intent: alarm/set_alarm\n1\twake\talarm/set_alarm\tO\n2\tme\talarm/set_alarm\tO\n\n")
     path = tmp_path / "en-US.train.bio"
     path.write_text(text, encoding="utf-8")
     batch = run(path, create_missing=True)
     rejects = {(r.line, r.field): r.reason for r in batch.rejects.all()}
-    assert rejects[(1, "intent")] == "no '# intent:' comment"
+    assert rejects[(1, "intent")] == "no '# intent = …' (or '# intent: …') comment"
     assert "expected O, B-<type> or I-<type>" in rejects[(4, "label")]
     assert "got 3 column(s)" in rejects[(8, "(line)")]
     # Spacing may differ between the comment and the tokens ("me." / "me ."); words may not.
@@ -101,11 +102,14 @@ def test_plain_two_column_bio_and_japanese_characters(tmp_path):
     assert batch.rows_accepted == 1, list(batch.rejects.all())
     row = Utterance.objects.get()
     assert (row.text, row.annotated, row.partition) == ("五時に起こして", "[time : 五時]に起こして", "dev")
-    # MASSIVE's loader splits ja by character: the BIO export uses the same tokens.
+    # Unchanged, the row goes back out as the file wrote it.
+    assert "".join(conll_blocks(locale=locale_resolve("ja-JP"))) == path.read_text(encoding="utf-8")
+    # Edited, it gets MASSIVE's tokens: ja split by character, as MASSIVE's loader splits it.
+    Utterance.objects.filter(pk=row.pk).update(intent=f.intent("alarm_query", "alarm"))
     block = "".join(conll_blocks(locale=locale_resolve("ja-JP")))
-    assert block.splitlines()[3:-1] == ["1\t五\talarm_set\tB-time", "2\t時\talarm_set\tI-time",
-                                      "3\tに\talarm_set\tO", "4\t起\talarm_set\tO", "5\tこ\talarm_set\tO",
-                                      "6\tし\talarm_set\tO", "7\tて\talarm_set\tO"]
+    assert block.splitlines() == ["# intent: alarm_query", "# id: a1", "1\t五\talarm_query\tB-time",
+                                  "2\t時\talarm_query\tI-time", "3\tに\talarm_query\tO", "4\t起\talarm_query\tO",
+                                  "5\tこ\talarm_query\tO", "6\tし\talarm_query\tO", "7\tて\talarm_query\tO"]
 
 
 def test_conll_round_trip_and_the_same_rows_as_massive_and_slurp(tmp_path):
@@ -128,7 +132,7 @@ def test_conll_round_trip_and_the_same_rows_as_massive_and_slurp(tmp_path):
                                  "slot_method", "judgments"]
     assert (massive_row["worker_id"], massive_row["slot_method"], massive_row["judgments"]) == ("", [], [])
     assert next(slurp_rows(locale=gsw)) == {
-        "slurp_id": "17", "sentence": "weck mi am föifi", "sentence_annotation": "weck mi [datetime : am föifi]",
+        "slurp_id": "gsw.test.conll:17", "sentence": "weck mi am föifi", "sentence_annotation": "weck mi [datetime : am föifi]",
         "scenario": "alarm", "action": "set_alarm", "intent": "alarm/set_alarm"}
 
 

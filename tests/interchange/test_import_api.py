@@ -106,7 +106,7 @@ def test_export_api_streams_each_format_and_names_bad_parameters(admin_user, tmp
     slurp = json.loads(body("/api/v1/exports/slurp/?locale=en-US"))
     assert (slurp["sentence"], slurp["intent"], slurp["action"]) == (EN["utt"], "alarm_set", "set")
     conll = body("/api/v1/exports/conll/?locale=en-US&partition=test")
-    assert "# intent: alarm_set" in conll and "\tB-time" in conll
+    assert "# intent = alarm_set" in conll and "\tB-time" in conll  # xSID-0.7's comment style
     assert body("/api/v1/exports/conll/?locale=en-US&partition=train") == ""
     assert client.get("/api/v1/exports/yaml/?locale=en-US").json()["error"]["code"] == "not_found"
     bad = client.get("/api/v1/exports/massive/?locale=en-US&partition=holdout")

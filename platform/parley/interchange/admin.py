@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -10,7 +11,8 @@ from parley.access.admin import PlatformAdminOnly
 from parley.runs.workers import waiting_reason
 
 from .models import ImportBatch, ImportReject
-from .services import import_batch_create, upload_problem, upload_store
+from .services import (LABEL_MAP_MAX_BYTES, conll_label_map_read, import_batch_create, upload_problem,
+                       upload_store)
 from .tasks import import_batch_queue
 
 
@@ -43,6 +45,8 @@ class ImportUploadForm(forms.ModelForm):
     create_missing = forms.BooleanField(required=False, help_text=_("create unknown locales, intents, slot types"))
     strict = forms.BooleanField(required=False, help_text=_("write nothing if any row is rejected"))
     locale = forms.CharField(required=False, help_text=_("store every row under this locale"))
+    label_map = forms.FileField(required=False, help_text=_(
+        'CoNLL only: JSON {"intents": {old: new}, "slot_types": {old: new}} renaming the labels it lists'))
 
     class Meta:
         model = ImportBatch
@@ -55,6 +59,14 @@ class ImportUploadForm(forms.ModelForm):
             problem = upload_problem(name=upload.name, size=upload.size, format=format, file=upload)
             if problem:
                 self.add_error("upload", problem)
+        if data.get("label_map") is not None:
+            if format != ImportBatch.Format.CONLL:
+                self.add_error("label_map", _("a label map applies to CoNLL imports only"))
+            else:
+                try:
+                    data["label_map"] = conll_label_map_read(data["label_map"].read(LABEL_MAP_MAX_BYTES + 1))
+                except ValidationError as exc:
+                    self.add_error("label_map", exc.messages)
         return data
 
 
@@ -74,7 +86,7 @@ class ImportBatchAdmin(PlatformAdminOnly):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["format", "upload", "create_missing", "strict", "locale"]
+            return ["format", "upload", "create_missing", "strict", "locale", "label_map"]
         return self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -99,7 +111,7 @@ class ImportBatchAdmin(PlatformAdminOnly):
         path = upload_store(data["upload"])
         batch = import_batch_create(format=data["format"], path=str(path), source_name=data["upload"].name,
                                     actor=request.user, create_missing=data["create_missing"], strict=data["strict"],
-                                    locale=data.get("locale", ""))
+                                    locale=data.get("locale", ""), label_map=data.get("label_map"))
         import_batch_queue(batch=batch, actor=request.user)
         obj.pk = batch.pk
         self.message_user(request, _("Import queued; refresh this page to follow its progress."), messages.INFO)

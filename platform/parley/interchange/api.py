@@ -2,6 +2,7 @@
 import csv
 import itertools
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,7 +20,8 @@ from parley.runs.workers import waiting_reason
 
 from .exports import EXPORT_FORMATS
 from .models import ImportBatch
-from .services import import_batch_create, upload_problem, upload_store
+from .services import (LABEL_MAP_MAX_BYTES, conll_label_map_read, import_batch_create, upload_problem,
+                       upload_store)
 from .tasks import import_batch_queue
 
 
@@ -41,12 +43,22 @@ class ImportUploadSerializer(serializers.Serializer):
     create_missing = serializers.BooleanField(default=False)
     strict = serializers.BooleanField(default=False)
     locale = serializers.CharField(required=False, allow_blank=True, default="")
+    label_map = serializers.FileField(
+        required=False, help_text='CoNLL only: JSON {"intents": {old: new}, "slot_types": {old: new}} renaming '
+                                  "the file's labels as listed (docs/formats.md, xSID)")
 
     def validate(self, data):
         upload = data["file"]
         problem = upload_problem(name=upload.name, size=upload.size, format=data["format"], file=upload)
         if problem:
             raise ValidationError({"file": [problem]})
+        if data.get("label_map") is not None:
+            if data["format"] != ImportBatch.Format.CONLL:
+                raise ValidationError({"label_map": ["a label map applies to CoNLL imports only"]})
+            try:
+                data["label_map"] = conll_label_map_read(data["label_map"].read(LABEL_MAP_MAX_BYTES + 1))
+            except DjangoValidationError as exc:
+                raise ValidationError({"label_map": exc.messages}) from None
         return data
 
 
@@ -76,7 +88,7 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         path = upload_store(data["file"])
         batch = import_batch_create(format=data["format"], path=str(path), source_name=data["file"].name,
                                     actor=request.user, create_missing=data["create_missing"], strict=data["strict"],
-                                    locale=data["locale"])
+                                    locale=data["locale"], label_map=data.get("label_map"))
         import_batch_queue(batch=batch, actor=request.user)
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)

@@ -284,15 +284,29 @@ def slurp_jsonl(**kwargs) -> Iterator[str]:
 
 
 def conll_blocks(*, locale: Locale, source: str | None = None, partition: str | None = None) -> Iterator[str]:
-    """xSID-style CoNLL blocks; tokens as MASSIVE tokenizes them (characters for ja/zh)."""
+    """CoNLL blocks in xSID's layout (docs/formats.md, "xSID").
+
+    A row imported from CoNLL and unchanged since (its intent and annotation fingerprint as
+    imported) goes out exactly as its block was written, line for line. An edited one keeps its
+    comments in their order and style with the current text, intent and slot spans, and gets
+    token lines from its annotation; other rows get `# id`, `# text`, `# intent`. Tokens are
+    MASSIVE's (characters for ja/zh).
+    """
+    separator = ""  # xSID's files put one blank line between blocks and none after the last
     for row in export_rows(locale=locale, source=source, partition=partition):
+        written = row.provenance.get("lines") if row.source == Utterance.Source.CONLL else None
+        if written and row.provenance.get("as_imported") == conll.fingerprint(intent=row.intent,
+                                                                             annotated=row.annotated):
+            yield separator + "\n".join(written) + "\n"
+            separator = "\n"
+            continue
         parsed = notation.parse(row.annotated, locale=locale.tag)
         if not parsed.ok:  # every stored annotation was validated on its way in; never emit a broken block
             continue
-        comments = row.provenance.get("row", {}) if row.source == Utterance.Source.CONLL else {}
-        yield conll.block_lines(external_id=row.external_id, text=comments.get("text") or row.text,
+        yield separator + conll.block_lines(external_id=row_id(external_id=row.external_id, uid=row.uid), text=row.text,
                                 intent=row.intent, pairs=notation.to_bio(parsed.annotation, locale=locale.tag),
-                                comments=comments)
+                                annotation=parsed.annotation, written=written)
+        separator = "\n"
 
 
 @dataclass(frozen=True)

@@ -116,9 +116,17 @@ def upload_problem(*, name: str, size: int, format: str, file=None) -> str | Non
 
 
 def import_batch_create(*, format: str, path: str, source_name: str = "", actor, create_missing: bool = False,
-                        strict: bool = False, locale: str = "") -> ImportBatch:
+                        strict: bool = False, locale: str = "", label_map: dict | None = None) -> ImportBatch:
+    """A queued batch. `label_map` (CoNLL only, see `conll_label_map_problem`) renames the file's
+    intents and slot types as it lists them; the batch's options keep it, so the renaming is on record."""
     if format not in ImportBatch.Format.values:
         raise ValidationError({"format": f"unknown format {format!r}; known: {ImportBatch.Format.values}"})
+    if label_map is not None:
+        if format != ImportBatch.Format.CONLL:
+            raise ValidationError({"label_map": "a label map applies to CoNLL imports only"})
+        problem = conll_label_map_problem(label_map)
+        if problem:
+            raise ValidationError({"label_map": problem})
     if not Path(path).exists():
         raise ValidationError({"path": f"{path} does not exist"})
     if Path(path).is_file() and not str(source_name or path).lower().endswith(UPLOAD_SUFFIXES[format]):
@@ -126,11 +134,56 @@ def import_batch_create(*, format: str, path: str, source_name: str = "", actor,
                                        f"not {Path(source_name or path).name!r}"})
     batch = ImportBatch.objects.create(
         format=format, path=str(path), source_name=source_name or Path(path).name,
-        options={"create_missing": create_missing, "strict": strict, "locale": locale},
+        options={"create_missing": create_missing, "strict": strict, "locale": locale,
+                 **({"label_map": label_map} if label_map is not None else {})},
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     event_record(actor=actor, verb="import.created", target=batch, payload=batch.options | {"file": batch.source_name})
     return batch
+
+
+LABEL_MAP_KEYS = ("intents", "slot_types")
+LABEL_MAP_MAX_BYTES = 1_000_000
+
+
+def conll_label_map_problem(label_map) -> str | None:
+    """Why a label map cannot be used, or None. A map is {"intents": {name: name}, "slot_types":
+    {name: name}} (either part may be missing); a slot type may not hold whitespace or brackets
+    (MASSIVE's notation could not write it)."""
+    if not isinstance(label_map, dict):
+        return "a label map is a JSON object with 'intents' and/or 'slot_types'"
+    unknown = sorted(set(label_map) - set(LABEL_MAP_KEYS))
+    if unknown:
+        return f"unknown key(s) {', '.join(map(repr, unknown))}; a label map has {', '.join(LABEL_MAP_KEYS)}"
+    for part in LABEL_MAP_KEYS:
+        names = label_map.get(part, {})
+        if not isinstance(names, dict):
+            return f"{part!r} must be an object of name: name"
+        for old, new in names.items():
+            if not isinstance(new, str) or not new.strip() or new != new.strip() or "\x00" in new + old:
+                return f"{part}[{old!r}]: the new name must be a non-empty string without surrounding spaces or NUL"
+            if len(new) > 100:
+                return f"{part}[{old!r}]: the new name is longer than 100 characters"
+            if part == "slot_types" and (new.split() != [new] or "[" in new or "]" in new):
+                return f"{part}[{old!r}]: a slot type cannot hold whitespace or brackets"
+    return None
+
+
+def conll_label_map_read(raw: bytes) -> dict:
+    """A label map from JSON bytes (a file given to `nlu_import conll --label-map` or the import API)."""
+    if len(raw) > LABEL_MAP_MAX_BYTES:
+        raise ValidationError({"label_map": f"a label map is at most {LABEL_MAP_MAX_BYTES} bytes"})
+    try:
+        label_map = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValidationError({"label_map": f"not UTF-8 at byte {exc.start}"}) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ValidationError({"label_map": f"not valid JSON{where}"}) from None
+    problem = conll_label_map_problem(label_map)
+    if problem:
+        raise ValidationError({"label_map": problem})
+    return label_map
 
 
 class _AllowEverySlot(dict):
@@ -348,10 +401,19 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
             locale = schema.locale(tag, may_create=bool(explicit))
         except ValidationError as exc:
             return None, "locale", exc.messages[0]
-        common, field, reason = conll.as_common_row(record, file=file, locale=tag, language=locale.tag)
+        common, field, reason = conll.as_common_row(record, file=file, locale=tag, language=locale.tag,
+                                                    label_map=options.get("label_map"))
         if common is None:
             return None, field, reason
-        return _validate_row(common, schema, "", keep=record["comments"])
+        row, field, reason = _validate_row(common, schema, "", keep=record["comments"])
+        if row is not None:
+            # Translations of one English sentence share a parallel group (the datasets leakage
+            # guard keeps a group in one partition); the lines as written make the export exact.
+            row["parallel_key"] = conll.parallel_key(record, partition=common["partition"], language=locale.tag)
+            row["provenance"]["lines"] = record["lines"]
+            row["provenance"]["as_imported"] = conll.fingerprint(intent=common["intent"],
+                                                                 annotated=common["annot_utt"])
+        return row, field, reason
     return _validate_row(record, schema, options.get("locale", ""))
 
 

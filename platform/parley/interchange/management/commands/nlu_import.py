@@ -2,10 +2,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from parley.interchange.models import ImportBatch
-from parley.interchange.services import import_batch_create, import_batch_run
+from parley.interchange.services import conll_label_map_read, import_batch_create, import_batch_run
 from parley.interchange.tasks import import_batch_queue
 
 ACTOR = "command:nlu_import"
+LABEL_MAP_READ_LIMIT = 1_000_001  # one byte over the service's limit, so an oversized map is refused by it
 
 
 class Command(BaseCommand):
@@ -19,12 +20,24 @@ class Command(BaseCommand):
                             help="create unknown locales, intents and slot types instead of rejecting their rows")
         parser.add_argument("--strict", action="store_true", help="write nothing if any row is rejected")
         parser.add_argument("--locale", default="", help="store every row under this locale (CoNLL: overrides the locale the file name gives)")
+        parser.add_argument("--label-map", default="", metavar="FILE",
+                            help="CoNLL: a JSON file {\"intents\": {old: new}, \"slot_types\": {old: new}} renaming the "
+                                 "file's labels (e.g. xSID's to MASSIVE's); unlisted names are stored as written")
         parser.add_argument("--async", dest="use_worker", action="store_true", help="run on a Celery worker")
 
     def handle(self, *args, **o):
         try:
+            label_map = None
+            if o["label_map"]:
+                try:
+                    with open(o["label_map"], "rb") as handle:
+                        raw = handle.read(LABEL_MAP_READ_LIMIT)
+                except OSError as exc:
+                    raise CommandError(f"--label-map {o['label_map']}: {exc.strerror}") from None
+                label_map = conll_label_map_read(raw)
             batch = import_batch_create(format=o["format"], path=o["path"], actor=ACTOR,
-                                        create_missing=o["create_missing"], strict=o["strict"], locale=o["locale"])
+                                        create_missing=o["create_missing"], strict=o["strict"], locale=o["locale"],
+                                        label_map=label_map)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         if o["use_worker"]:

@@ -104,6 +104,14 @@ class SeedHoliday:
     dates: set[dt.date] = field(default_factory=set)
     regions: set[str] = field(default_factory=set)
     national: bool = False
+    # Per date: the subdivisions the package gives it in, or absent when it gives it nationwide.
+    # A school break (Germany's "Christmas Break") has one key and different dates per state.
+    date_regions: dict[dt.date, set[str]] = field(default_factory=dict)
+    national_dates: set[dt.date] = field(default_factory=set)
+
+    def regions_of(self, day: dt.date) -> list[str]:
+        """Where the package gives `day` ([]: nationwide)."""
+        return [] if day in self.national_dates else sorted(self.date_regions.get(day, ()))
 
 
 def package_supports(territory: str) -> bool:
@@ -129,6 +137,29 @@ def package_subdivisions(territory: str) -> list[str]:
     if not package_supports(territory):
         return []
     return list(holidays.country_holidays(territory).subdivisions)
+
+
+def date_in_region(*, date_regions: list[str], holiday_regions: list[str], region: str) -> bool:
+    """Whether a holiday's date is observed in `region`: a date with regions of its own (a school
+    break's dates differ by state) is observed there only; one without follows its holiday
+    (no regions: everywhere)."""
+    if date_regions:
+        return region in date_regions
+    return not holiday_regions or region in holiday_regions
+
+
+def region_resolve(region: str, known: list[str]) -> str | None:
+    """The subdivision code `region` names among `known`: the code itself (BY), its ISO 3166-2
+    form (DE-BY) or either in another case; None when it names none."""
+    if region in known:
+        return region
+    wanted = region.strip().upper()
+    by_upper = {code.upper(): code for code in known}
+    if wanted in by_upper:
+        return by_upper[wanted]
+    if "-" in wanted:
+        return by_upper.get(wanted.split("-", 1)[1])
+    return None
 
 
 def package_holidays(*, territory: str, language: str, years: list[int], subdivisions: bool = True
@@ -165,8 +196,10 @@ def package_holidays(*, territory: str, language: str, years: list[int], subdivi
                     item.dates.add(day)
                     if subdiv is None:
                         item.national = True
+                        item.national_dates.add(day)
                     else:
                         item.regions.add(subdiv)
+                        item.date_regions.setdefault(day, set()).add(subdiv)
 
     collect(None)
     subs = list(base.subdivisions) if subdivisions else []

@@ -310,7 +310,10 @@ class RenderRequestSerializer(serializers.Serializer):
 
 class RenderResponseSerializer(serializers.Serializer):
     text = serializers.CharField()
-    locale = serializers.CharField(help_text="whose text was used, after the fallback chain")
+    locale = serializers.CharField(help_text="whose text was used, after the fallback chain (= text_locale)")
+    text_locale = serializers.CharField(help_text="whose text was used, after the fallback chain")
+    format_locale = serializers.CharField(help_text="whose CLDR data formatted numbers, dates and plurals: "
+                                                    "the requested locale")
     register = serializers.CharField(help_text="the register actually used; empty for none")
     requested_locale = serializers.CharField()
     requested_register = serializers.CharField(allow_null=True)

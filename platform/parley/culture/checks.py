@@ -126,11 +126,28 @@ class IcuSyntax(TemplateCheck):
 
     def run(self, obj, *, locale, context):
         pattern, error = parsed(obj, context)
+        if isinstance(error, mf.NestingTooDeep):
+            return []  # template.nesting_depth says so; nothing after that point was read
         if error is not None:
             return [self.finding(error.message, position=error.position, field=self.field, code="syntax")]
         problem = icu_syntax_problem(obj.body, locale)
         if problem:
             return [self.finding(f"ICU refuses the pattern: {problem}", field=self.field, code="icu")]
+        return []
+
+
+@register
+class NestingDepth(TemplateCheck):
+    id = "template.nesting_depth"
+    severity = Severity.ERROR
+    # The number is mf.MAX_NESTING (a test keeps them equal); a lazy text cannot be formatted at import.
+    description = _("Plural and select arguments nest at most 8 deep (saving refuses deeper texts; "
+                    "rendering refuses them too).")
+
+    def run(self, obj, *, locale, context):
+        _pattern, error = parsed(obj, context)
+        if isinstance(error, mf.NestingTooDeep):
+            return [self.finding(error.message, position=error.position, field=self.field, code="too_deep")]
         return []
 
 

@@ -93,6 +93,10 @@ class TemplateNotFound(LookupError):
 
 @dataclass
 class Rendered:
+    """`locale` (= `text_locale`) is whose text was said; `format_locale` whose CLDR data formatted
+    its numbers, dates and plurals: always the requested locale, so a de-AT answer from a de text
+    still says "Jänner"."""
+
     text: str
     locale: str
     register: str
@@ -102,8 +106,13 @@ class Rendered:
     fallback_chain: list[str]
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def format_locale(self) -> str:
+        return self.requested_locale
+
     def as_dict(self) -> dict:
-        return {"text": self.text, "locale": self.locale, "register": self.register,
+        return {"text": self.text, "locale": self.locale, "text_locale": self.locale,
+                "format_locale": self.format_locale, "register": self.register,
                 "requested_locale": self.requested_locale, "requested_register": self.requested_register,
                 "template_id": self.template_id, "fallback_chain": self.fallback_chain, "warnings": self.warnings}
 
@@ -233,7 +242,11 @@ def template_render(*, key: TemplateKey | str, locale: Locale, register: str | N
     approved = {pair: text for pair, text in texts.approved.items() if pair[0] in chain}
     chosen, warnings = _choose(key_name=key_name, chain=chain, locale_tag=locale.tag, register=register,
                                scenario_id=texts.scenario_id, approved=approved)
-    text = format_pattern(chosen.body, chosen.locale_tag, values)
+    # The words may come from an ancestor (de for de-AT); numbers, dates and plural choice follow
+    # the requested locale's CLDR data. Every plural has an 'other' branch (template.icu_syntax),
+    # which ICU takes for a category the text lacks, so a text of another language in the chain
+    # (an explicit parent) still formats.
+    text = format_pattern(chosen.body, locale.tag, values)
     return Rendered(text=text, locale=chosen.locale_tag, register=chosen.register, requested_locale=locale.tag,
                     requested_register=register, template_id=chosen.pk, fallback_chain=chain, warnings=warnings)
 

@@ -173,6 +173,19 @@ def _register_clean(register: str) -> str:
     return register
 
 
+def _nesting_refuse(body: str) -> None:
+    """A text nested deeper than ICU is let to walk is refused outright, not stored with an
+    error: no render of it could ever succeed."""
+    from . import messageformat as mf
+
+    try:
+        mf.parse(body)
+    except mf.NestingTooDeep as exc:
+        raise ValidationError({"body": [str(exc)]}) from None
+    except mf.PatternError:
+        pass  # stored, and reported by template.icu_syntax
+
+
 @transaction.atomic
 def template_save(*, key: TemplateKey, locale, register: str = "", body: str, actor) -> ResponseTemplate:
     """Create the text of (key, locale, register) or change its body. Only drafts are edited: a
@@ -181,6 +194,7 @@ def template_save(*, key: TemplateKey, locale, register: str = "", body: str, ac
     register = _register_clean(register)
     if not isinstance(body, str) or not body.strip():
         raise ValidationError({"body": ["required"]})
+    _nesting_refuse(body)
     template = ResponseTemplate.objects.select_for_update().filter(key=key, locale=locale, register=register).first()
     created = template is None
     if created:

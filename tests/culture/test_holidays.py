@@ -268,6 +268,7 @@ def test_region_api_answers_the_regions_dates_and_refuses_an_unknown_region():
     assert len(breaks["dates"]) == 13 and body["region"] == "BY"
     # The ISO 3166-2 form and another case name the same subdivision.
     assert client.get("/api/v1/locales/de-DE/holidays?year=2026&region=de-by").json()["region"] == "BY"
+    assert client.get("/api/v1/locales/de-DE/holidays?year=2026&region=Bayern").json()["region"] == "BY"
     bad = client.get("/api/v1/locales/de-DE/holidays?year=2026&region=XX")
     assert bad.status_code == 400
     error = bad.json()["error"]

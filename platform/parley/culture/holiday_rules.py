@@ -148,11 +148,22 @@ def date_in_region(*, date_regions: list[str], holiday_regions: list[str], regio
     return not holiday_regions or region in holiday_regions
 
 
-def region_resolve(region: str, known: list[str]) -> str | None:
+def package_subdivision_aliases(territory: str) -> dict[str, str]:
+    """The package's other names of subdivisions (Bayern → BY), per territory."""
+    if not package_supports(territory):
+        return {}
+    return dict(getattr(holidays.country_holidays(territory), "subdivisions_aliases", None) or {})
+
+
+def region_resolve(region: str, known: list[str], aliases: dict[str, str] | None = None) -> str | None:
     """The subdivision code `region` names among `known`: the code itself (BY), its ISO 3166-2
-    form (DE-BY) or either in another case; None when it names none."""
+    form (DE-BY), a name the package knows it by (Bayern), any of them in another case; None
+    when it names none."""
     if region in known:
         return region
+    for alias, code in (aliases or {}).items():
+        if alias.casefold() == region.strip().casefold() and code in known:
+            return code
     wanted = region.strip().upper()
     by_upper = {code.upper(): code for code in known}
     if wanted in by_upper:

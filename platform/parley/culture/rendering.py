@@ -19,7 +19,6 @@ PARAMETER_TYPES = ("number", "string", "date")
 # it would say "October 4, 1582" for Python's (proleptic Gregorian) 1582-10-14. icu4py gives no
 # way to move the cutover, so earlier dates are refused rather than said in another calendar.
 FIRST_GREGORIAN_DAY = dt.date(1582, 10, 15)
-LAST_DAY = dt.date(9999, 12, 31)
 # Beyond this a count or amount is a mistake, and ICU would spell out every digit (1e999999 is a
 # million characters).
 NUMBER_LIMIT = Decimal(10) ** 18
@@ -73,7 +72,8 @@ def _wall_time(value: dt.datetime, zone: ZoneInfo | None) -> dt.datetime:
     try:
         return (value.astimezone(zone) if zone is not None else value).replace(tzinfo=None)
     except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC
-        raise RenderError(f"{value.isoformat()} is past {LAST_DAY} in that time zone", field="time_zone") from None
+        raise RenderError(f"{value.isoformat()} falls outside the years 1–9999 in that time zone",
+                          field="time_zone") from None
 
 
 def _date_in_range(name: str, value: dt.date) -> dt.date:

@@ -287,12 +287,12 @@ def holiday_region_clean(*, locale: Locale, region: str | None) -> str | None:
     ValidationError naming `region` and listing the valid ones."""
     from django.core.exceptions import ValidationError
 
-    from .holiday_rules import region_resolve
+    from .holiday_rules import package_subdivision_aliases, region_resolve
 
     if region is None or region == "":
         return None
     known = holiday_regions_known(locale=locale)
-    code = region_resolve(region, known) if len(region) <= 40 else None
+    code = region_resolve(region, known, package_subdivision_aliases(locale.territory)) if len(region) <= 40 else None
     if code is None:
         listed = ", ".join(known) if known else "none"
         raise ValidationError({"region": [f"{region[:40]!r} is not a region of {locale.tag} "

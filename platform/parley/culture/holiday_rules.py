@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import holidays
 from dateutil.easter import EASTER_ORTHODOX, EASTER_WESTERN, easter
@@ -134,9 +135,16 @@ def holiday_key(english_name: str) -> str:
 
 
 def package_subdivisions(territory: str) -> list[str]:
+    return list(_package_subdivisions(territory))
+
+
+@lru_cache(maxsize=256)
+def _package_subdivisions(territory: str) -> tuple[str, ...]:
+    """The package's data is fixed for the process: asked once per territory (a region filter asks
+    on every request)."""
     if not package_supports(territory):
-        return []
-    return list(holidays.country_holidays(territory).subdivisions)
+        return ()
+    return tuple(holidays.country_holidays(territory).subdivisions)
 
 
 def date_in_region(*, date_regions: list[str], holiday_regions: list[str], region: str) -> bool:
@@ -150,9 +158,14 @@ def date_in_region(*, date_regions: list[str], holiday_regions: list[str], regio
 
 def package_subdivision_aliases(territory: str) -> dict[str, str]:
     """The package's other names of subdivisions (Bayern → BY), per territory."""
+    return dict(_package_subdivision_aliases(territory))
+
+
+@lru_cache(maxsize=256)
+def _package_subdivision_aliases(territory: str) -> tuple[tuple[str, str], ...]:
     if not package_supports(territory):
-        return {}
-    return dict(getattr(holidays.country_holidays(territory), "subdivisions_aliases", None) or {})
+        return ()
+    return tuple((getattr(holidays.country_holidays(territory), "subdivisions_aliases", None) or {}).items())
 
 
 def region_resolve(region: str, known: list[str], aliases: dict[str, str] | None = None) -> str | None:

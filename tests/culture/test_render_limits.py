@@ -127,3 +127,14 @@ def test_rendering_a_stored_text_nested_too_deep_is_a_400_naming_the_body(world,
     response = render(world, "2026-01-05")
     assert response.status_code == 400, response.content[:500]
     assert list(response.json()["error"]["fields"]) == ["body"]
+
+
+@pytest.mark.parametrize("sample, kind", [("1582-10-04", "date"), ("many", "number"), ("1e999999", "number")])
+def test_a_key_sample_no_preview_could_render_is_refused_by_position(sample, kind):
+    client = APIClient()
+    client.force_authenticate(f.member("platform_admin", None, username="admin"))
+    f.locale("en-US")
+    response = client.post("/api/v1/template-keys/", {"key": "timer.set", "source_locale": "en-US", "parameters": [
+        {"name": "n", "type": kind, "sample": sample}]}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"]["parameters"][0].startswith("parameters[0].sample")

@@ -15,7 +15,7 @@ from parley.config.generations import generation_bump
 from parley.events.services import event_record
 
 from .models import FormalityRegister, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
-from .rendering import PARAMETER_TYPES
+from .rendering import PARAMETER_TYPES, RenderError, coerce
 from .selectors import CULTURE_GENERATION
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -53,6 +53,11 @@ def template_parameters_clean(*, parameters, intent=None) -> list[dict]:
         kind = spec.get("type", "string")
         if kind not in PARAMETER_TYPES:
             problems.append(f"{where}.type: {kind!r} is not one of {', '.join(PARAMETER_TYPES)}")
+        elif spec.get("sample") not in (None, ""):
+            try:  # a sample every preview would fail on (a date before 1582, "many" for a number)
+                coerce(name, spec["sample"], kind)
+            except RenderError as exc:
+                problems.append(f"{where}.sample: {exc.message}")
         slot = spec.get("slot_type") or ""
         if slot and allowed_slots is not None and slot not in allowed_slots:
             problems.append(f"{where}.slot_type: {slot!r} is not a slot of {intent.name} "

@@ -301,6 +301,9 @@ def test_an_entered_date_can_hold_in_some_regions_only():
     assert names(de, 2026, region="BY")["kirchweih"]["dates"] == ["2026-10-18", "2026-10-25"]
     assert names(de, 2026, region="BW")["kirchweih"]["dates"] == ["2026-10-25"]
     assert "kirchweih" not in names(de, 2026, region="BE")
+    holiday_date_add(holiday=holiday, date="2026-10-25", regions=["BW"], actor="test")  # a correction
+    assert names(de, 2026, region="BY")["kirchweih"]["dates"] == ["2026-10-18"]
+    assert Event.objects.get(verb="holiday.date_changed").payload["regions"] == {"from": [], "to": ["BW"]}
     with pytest.raises(ValidationError) as error:
         holiday_date_add(holiday=holiday, date="2026-10-19", regions=["ZZ"], actor="test")
     assert "regions" in error.value.message_dict

@@ -706,15 +706,18 @@ def holiday_date_add(*, holiday, date, actor, regions: list[str] | None = None):
         regions = holiday_fields_clean(locale=holiday.locale, fields={"regions": regions})["regions"]
     row = HolidayDate.objects.filter(holiday=holiday, date=date).first()
     if row is not None:
-        changed = [name for name, value in (("entered", True), ("regions", regions))
-                   if value is not None and getattr(row, name) != value]
-        for name in changed:
-            setattr(row, name, True if name == "entered" else regions)
+        changed = []
+        if not row.entered:
+            row.entered = True
+            changed.append("entered")
+        if regions is not None and row.regions != regions:
+            before, row.regions = row.regions, regions
+            changed.append("regions")
         if changed:
             row.save(update_fields=changed)
         if "regions" in changed:
-            event_record(actor=actor, verb="holiday.date_added", target=holiday, locale=holiday.locale,
-                         payload={"date": date.isoformat(), "regions": row.regions})
+            event_record(actor=actor, verb="holiday.date_changed", target=holiday, locale=holiday.locale,
+                         payload={"date": date.isoformat(), "regions": {"from": before, "to": regions}})
         return row
     row = HolidayDate.objects.create(holiday=holiday, date=date, year=date.year, entered=True, regions=regions or [])
     event_record(actor=actor, verb="holiday.date_added", target=holiday, locale=holiday.locale,

@@ -129,3 +129,28 @@ def test_holiday_dates_are_entered_and_removed_in_the_admin(ru):
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert sorted(d.isoformat() for d in holiday.dates.values_list("date", flat=True)) == ["2026-03-20", "2027-03-10"]
     assert holiday.dates.get(date="2027-03-10").entered
+
+
+def test_holiday_admin_filters_by_region_and_enters_a_regional_date():
+    from parley.culture.services import holiday_create, holidays_seed
+
+    de = f.locale("de-DE")
+    holidays_seed(locale=de, years=[2026], actor="test")
+    client = Client()
+    client.force_login(f.member("linguist", de, username="de-ling"))
+    saxony = client.get("/admin/culture/holiday/?region=SN").content.decode()
+    bavaria = client.get("/admin/culture/holiday/?region=BY").content.decode()
+    assert "Buß- und Bettag" in saxony and "Buß- und Bettag" not in bavaria
+    assert "Erster Weihnachtstag" in bavaria  # nationwide
+    overview = client.get("/admin/culture/holiday/overview/?locale=de-DE&year=2026&region=BY").content.decode()
+    assert "in BY" in overview and "Buß- und Bettag" not in overview
+    holiday = holiday_create(locale=de, key="kirchweih", english_name="Kermis", regions=["BY", "BW"], actor="test")
+    prefix = "dates"
+    response = client.post(f"/admin/culture/holiday/{holiday.pk}/change/", {
+        "english_name": "Kermis", "native_name": "", "aliases": "", "category": "public", "regions": "BY, BW",
+        "rule": "explicit", "rule_params": "{}", "greeting": "", "notes": "", "new_date": "",
+        f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000", f"{prefix}-0-holiday": str(holiday.pk),
+        f"{prefix}-0-date": "2026-10-18", f"{prefix}-0-regions": "BY"})
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert holiday.dates.get(date="2026-10-18").regions == ["BY"]

@@ -230,3 +230,80 @@ def test_holiday_api_enters_and_removes_dates_and_answers_with_them():
     bad = client.patch(f"/api/v1/holidays/{pk}/", {"rule": "nth_weekday", "rule_params": {"month": 3}},
                        format="json")
     assert bad.status_code == 400 and "rule_params" in bad.json()["error"]["fields"]
+
+
+# --- regions (issue 14): a region gets its own dates, not the union of every subdivision's ---------
+
+def _christmas_break(days):
+    return [d for d in days if d.startswith("2026-12") or d.startswith("2026-01")]
+
+
+def test_a_region_gets_its_own_dates_of_a_holiday_whose_dates_differ_by_subdivision():
+    import holidays as package
+
+    de = f.locale("de-DE")
+    holidays_seed(locale=de, years=[2026], actor="test")
+    # What the package gives Bavaria, asked directly (school category: Christmas Break).
+    bavaria = package.country_holidays("DE", subdiv="BY", years=2026, categories=("school",))
+    expected = sorted(d.isoformat() for d, name in bavaria.items() if name == "Christmas Break")
+    assert len(expected) == 13
+    by = names(de, 2026, region="BY")["christmas-break"]
+    assert by["dates"] == expected
+    everywhere = names(de, 2026)["christmas-break"]
+    assert len(everywhere["dates"]) == 21  # the union of the 16 states
+    assert "BY" in everywhere["date_regions"]["2026-12-24"]
+    # A national holiday is in every region; a regional one only in its own.
+    assert names(de, 2026, region="BY")["christmas-day"]["dates"] == ["2026-12-25"]
+    assert "repentance-and-prayer-day" not in names(de, 2026, region="BY")
+    assert names(de, 2026, region="SN")["repentance-and-prayer-day"]["dates"] == ["2026-11-18"]
+
+
+def test_region_api_answers_the_regions_dates_and_refuses_an_unknown_region():
+    de = f.locale("de-DE")
+    holidays_seed(locale=de, years=[2026], actor="test")
+    client = APIClient()
+    client.force_authenticate(f.member("linguist", de, username="ling"))
+    body = client.get("/api/v1/locales/de-DE/holidays?year=2026&region=BY").json()
+    breaks = next(h for h in body["results"] if h["key"] == "christmas-break")
+    assert len(breaks["dates"]) == 13 and body["region"] == "BY"
+    # The ISO 3166-2 form and another case name the same subdivision.
+    assert client.get("/api/v1/locales/de-DE/holidays?year=2026&region=de-by").json()["region"] == "BY"
+    assert client.get("/api/v1/locales/de-DE/holidays?year=2026&region=Bayern").json()["region"] == "BY"
+    bad = client.get("/api/v1/locales/de-DE/holidays?year=2026&region=XX")
+    assert bad.status_code == 400
+    error = bad.json()["error"]
+    assert list(error["fields"]) == ["region"] and "BY" in error["fields"]["region"][0] \
+        and "NW" in error["fields"]["region"][0]
+    # The holiday list filters by region too, and the overview answers the region's dates.
+    listed = client.get("/api/v1/holidays/?locale=de-DE&region=BY&key=repentance-and-prayer-day").json()
+    assert listed["results"] == []
+    listed = client.get("/api/v1/holidays/?locale=de-DE&region=SN&key=repentance-and-prayer-day").json()
+    assert [h["key"] for h in listed["results"]] == ["repentance-and-prayer-day"]
+    assert client.get("/api/v1/holidays/?locale=de-DE&region=XX").status_code == 400
+    overview = client.get("/api/v1/locales/de-DE/culture?year=2026&region=BY").json()
+    assert len(next(h for h in overview["holidays"] if h["key"] == "christmas-break")["dates"]) == 13
+
+
+def test_reseeding_gives_dates_seeded_before_regions_their_regions():
+    de = f.locale("de-DE")
+    holidays_seed(locale=de, years=[2026], actor="test")
+    HolidayDate.objects.update(regions=[])  # as stored before dates had regions
+    assert len(names(de, 2026, region="BY")["christmas-break"]["dates"]) == 21
+    holidays_seed(locale=de, years=[2026], actor="test")
+    assert len(names(de, 2026, region="BY")["christmas-break"]["dates"]) == 13
+
+
+def test_an_entered_date_can_hold_in_some_regions_only():
+    de = f.locale("de-DE")
+    holiday = holiday_create(locale=de, key="kirchweih", english_name="Kermis", regions=["BY", "BW"], actor="test")
+    holiday_date_add(holiday=holiday, date="2026-10-18", regions=["BY"], actor="test")
+    holiday_date_add(holiday=holiday, date="2026-10-25", actor="test")
+    assert names(de, 2026, region="BY")["kirchweih"]["dates"] == ["2026-10-18", "2026-10-25"]
+    assert names(de, 2026, region="BW")["kirchweih"]["dates"] == ["2026-10-25"]
+    assert "kirchweih" not in names(de, 2026, region="BE")
+    holiday_date_add(holiday=holiday, date="2026-10-25", regions=["BW"], actor="test")  # a correction
+    assert names(de, 2026, region="BY")["kirchweih"]["dates"] == ["2026-10-18"]
+    assert Event.objects.get(verb="holiday.date_changed").payload["regions"] == {"from": [], "to": ["BW"]}
+    with pytest.raises(ValidationError) as error:
+        holiday_date_add(holiday=holiday, date="2026-10-19", regions=["ZZ"], actor="test")
+    assert "regions" in error.value.message_dict

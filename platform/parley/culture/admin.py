@@ -465,12 +465,21 @@ class HolidayForm(forms.ModelForm):
         return data
 
 
+class HolidayDateForm(forms.ModelForm):
+    regions = JsonListField(separator=",", help_text=_("Only where this date holds (BY, BW); empty: the holiday's"))
+
+    class Meta:
+        model = HolidayDate
+        fields = ["date", "regions"]
+
+
 class HolidayDateInline(admin.TabularInline):
     """A holiday's dates; adding and deleting go through the services (an event each). Entered
     dates (✎) are kept by every later materialization."""
 
     model = HolidayDate
-    fields = ["date", "entered"]
+    form = HolidayDateForm
+    fields = ["date", "regions", "entered"]
     readonly_fields = ["entered"]
     extra = 1
     ordering = ["date"]
@@ -491,6 +500,29 @@ class HolidayDateInline(admin.TabularInline):
         return obj is not None and self._may(request, obj, "delete")
 
 
+class HolidayRegionFilter(admin.SimpleListFilter):
+    """Holidays observed in one subdivision: nationwide ones, the region's own and those with a
+    date of its own (the same rule as the API's `region`)."""
+
+    title = _("observed in region")
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        holidays = model_admin.get_queryset(request)
+        found: set[str] = set()
+        for regions in holidays.order_by().values_list("regions", flat=True):
+            found.update(regions)
+        for regions in HolidayDate.objects.filter(holiday__in=holidays.order_by().values("pk")).exclude(
+                regions=[]).values_list("regions", flat=True):
+            found.update(regions)
+        return [(code, code) for code in sorted(found)]
+
+    def queryset(self, request, queryset):
+        from .selectors import holidays_in_region
+
+        return holidays_in_region(queryset, self.value()) if self.value() else queryset
+
+
 @admin.register(Holiday)
 class HolidayAdmin(CulturePagesMixin, LocaleScopedAdmin):
     form = HolidayForm
@@ -504,11 +536,11 @@ class HolidayAdmin(CulturePagesMixin, LocaleScopedAdmin):
 
         holiday = form.instance
         for row in formset.save(commit=False):
-            holiday_date_add(holiday=holiday, date=row.date, actor=request.user)
+            holiday_date_add(holiday=holiday, date=row.date, actor=request.user, regions=row.regions or None)
         for row in formset.deleted_objects:
             holiday_date_remove(row=row, actor=request.user)
     list_display = ["native_or_english", "english_name", "locale", "category", "rule", "region_list", "source"]
-    list_filter = ["category", "rule", "source", "locale"]
+    list_filter = ["category", "rule", "source", HolidayRegionFilter, "locale"]
     list_select_related = ["locale"]
     search_fields = ["key", "english_name", "native_name", "aliases"]
 
@@ -531,7 +563,8 @@ class HolidayAdmin(CulturePagesMixin, LocaleScopedAdmin):
     @admin.display(description=_("dates"))
     def date_list(self, obj):
         rows = obj.dates.order_by("date")
-        return format_html_join(", ", "{}{}", [(d.date.isoformat(), " ✎" if d.entered else "") for d in rows]) \
+        return format_html_join(", ", "{}{}{}", [(d.date.isoformat(), f" ({', '.join(d.regions)})" if d.regions else "",
+                                                  " ✎" if d.entered else "") for d in rows]) \
             or _("(none materialized)")
 
     def save_model(self, request, obj, form, change):

@@ -2,8 +2,8 @@
 report. Both read through the selectors and show only the user's locales."""
 import datetime as dt
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -66,9 +66,14 @@ class CulturePagesMixin(admin.ModelAdmin):
         locale = Locale.objects.get(tag=tag)
         year = _year(request, dt.date.today().year)
         sections = {name for name, perm in SECTIONS.items() if can(request.user, perm, locale_id=locale.pk)}
+        try:
+            overview = locale_culture_overview(locale=locale, year=year, sections=sections,
+                                               region=request.GET.get("region") or None)
+        except ValidationError as exc:  # an unknown region: say so and show the whole territory
+            messages.error(request, "; ".join(exc.message_dict.get("region", exc.messages)))
+            overview = locale_culture_overview(locale=locale, year=year, sections=sections)
         context = {**self._context(request, _("%(tag)s: how to speak and what to know") % {"tag": tag}),
-                   "locales": locales, "chosen": tag, "year": year,
-                   "overview": locale_culture_overview(locale=locale, year=year, sections=sections)}
+                   "locales": locales, "chosen": tag, "year": year, "overview": overview}
         return TemplateResponse(request, "admin/culture/overview.html", context)
 
     def holiday_coverage_view(self, request):

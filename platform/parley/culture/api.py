@@ -24,7 +24,8 @@ from parley.nlu.models import Intent, Scenario
 
 from .models import Holiday, FormalityRegister, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
 from .rendering import RenderError, format_pattern
-from .selectors import (TemplateNotFound, holiday_coverage, holiday_list, holidays_in_year,
+from .selectors import (TemplateNotFound, holiday_coverage, holiday_list, holiday_region_clean, holidays_in_region,
+                        holidays_in_year,
                         locale_culture_overview, register_list,
                         register_override_list, sample_values, sensitive_term_list, template_key_list, template_list,
                         template_render)
@@ -309,7 +310,10 @@ class RenderRequestSerializer(serializers.Serializer):
 
 class RenderResponseSerializer(serializers.Serializer):
     text = serializers.CharField()
-    locale = serializers.CharField(help_text="whose text was used, after the fallback chain")
+    locale = serializers.CharField(help_text="whose text was used, after the fallback chain (= text_locale)")
+    text_locale = serializers.CharField(help_text="whose text was used, after the fallback chain")
+    format_locale = serializers.CharField(help_text="whose CLDR data formatted numbers, dates and plurals: "
+                                                    "the requested locale")
     register = serializers.CharField(help_text="the register actually used; empty for none")
     requested_locale = serializers.CharField()
     requested_register = serializers.CharField(allow_null=True)
@@ -517,23 +521,38 @@ class HolidaySerializer(serializers.ModelSerializer):
     regions = serializers.ListField(child=serializers.CharField(), required=False)
     rule_params = serializers.JSONField(required=False)
     dates = serializers.SerializerMethodField()
+    date_regions = serializers.SerializerMethodField(
+        help_text="Dates observed only in some regions (a school break's dates differ by state): date → codes")
 
     class Meta:
         model = Holiday
         fields = ["id", "locale", "key", "english_name", "native_name", "aliases", "category", "regions", "rule",
-                  "rule_params", "greeting", "notes", "source", "dates", "updated_at"]
+                  "rule_params", "greeting", "notes", "source", "dates", "date_regions", "updated_at"]
         read_only_fields = ["source"]
 
     def get_dates(self, obj) -> list[str]:
         return [d.date.isoformat() for d in obj.dates.all()]  # prefetched by holiday_list
 
+    def get_date_regions(self, obj) -> dict[str, list[str]]:
+        return {d.date.isoformat(): d.regions for d in obj.dates.all() if d.regions}
+
 
 class HolidayFilter(django_filters.FilterSet):
     locale = LocaleTagFilter()
+    region = django_filters.CharFilter(method="in_region", help_text="a subdivision code (BY): holidays observed there")
 
     class Meta:
         model = Holiday
-        fields = ["locale", "category", "rule", "source", "key"]
+        fields = ["locale", "category", "rule", "source", "key", "region"]
+
+    def in_region(self, queryset, name, value):
+        tag = self.data.get("locale")
+        if tag:  # one locale: the region must be one of its territory's (a 400 lists them)
+            try:
+                value = holiday_region_clean(locale=locale_resolve(tag), region=value)
+            except UnknownLocale:
+                return queryset.none()
+        return holidays_in_region(queryset, value)
 
 
 class HolidayViewSet(_LocaleOwnedViewSet):
@@ -571,8 +590,10 @@ class HolidayViewSet(_LocaleOwnedViewSet):
         holiday_delete(holiday=holiday, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=inline_serializer("HolidayDateIn", {"date": serializers.DateField(),
-                                                               "remove": serializers.BooleanField(required=False)}),
+    @extend_schema(request=inline_serializer("HolidayDateIn", {
+        "date": serializers.DateField(), "remove": serializers.BooleanField(required=False),
+        "regions": serializers.ListField(child=serializers.CharField(), required=False,
+                                         help_text="subdivisions where this date holds; none: the holiday's")}),
                    responses=HolidaySerializer)
     @action(detail=True, methods=["post"])
     def dates(self, request, pk=None):
@@ -586,7 +607,7 @@ class HolidayViewSet(_LocaleOwnedViewSet):
                 raise NotFound(f"{holiday.key} has no date {body}.")
             holiday_date_remove(row=row, actor=request.user)
         else:
-            holiday_date_add(holiday=holiday, date=body, actor=request.user)
+            holiday_date_add(holiday=holiday, date=body, actor=request.user, regions=request.data.get("regions"))
         return Response(self.get_serializer(holiday_list().get(pk=holiday.pk)).data)  # fresh dates
 
 
@@ -610,7 +631,8 @@ def _years(request, *, default_span: int = 1) -> list[int]:
 
 
 class LocaleHolidaysView(APIView):
-    """GET /api/v1/locales/{tag}/holidays?year=2026[&region=BY]: the holidays and their dates."""
+    """GET /api/v1/locales/{tag}/holidays?year=2026[&region=BY]: the holidays and their dates; with a
+    region, only the dates observed there (an unknown region is a 400 listing the valid ones)."""
 
     required_scopes = {"read": READ}
 
@@ -621,7 +643,7 @@ class LocaleHolidaysView(APIView):
     def get(self, request, tag):
         locale = _locale_visible(request, tag, "culture.view_holiday")
         [year] = _years(request)[:1]
-        region = request.query_params.get("region") or None
+        region = holiday_region_clean(locale=locale, region=request.query_params.get("region"))
         return Response({"locale": locale.tag, "year": year, "region": region,
                          "results": holidays_in_year(locale=locale, year=year, region=region)})
 
@@ -721,12 +743,13 @@ def overview_sections(actor, locale) -> set[str]:
 
 
 class LocaleCultureView(APIView):
-    """GET /api/v1/locales/{tag}/culture?year=2026: the locale's registers, terms and topics,
+    """GET /api/v1/locales/{tag}/culture?year=2026[&region=BY]: the locale's registers, terms and topics,
     template texts with their lint status and the year's holidays, in one answer."""
 
     required_scopes = {"read": READ}
 
-    @extend_schema(parameters=[OpenApiParameter("year", int)], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[OpenApiParameter("year", int), OpenApiParameter("region", str)],
+                   responses=OpenApiTypes.OBJECT)
     def get(self, request, tag):
         try:
             locale = locale_resolve(tag)
@@ -736,4 +759,5 @@ class LocaleCultureView(APIView):
         if not sections:
             raise NotFound(f"No locale {tag!r}.")
         [year] = _years(request)[:1]
-        return Response(locale_culture_overview(locale=locale, year=year, sections=sections))
+        return Response(locale_culture_overview(locale=locale, year=year, sections=sections,
+                                                region=request.query_params.get("region") or None))

@@ -126,12 +126,209 @@ class IcuSyntax(TemplateCheck):
 
     def run(self, obj, *, locale, context):
         pattern, error = parsed(obj, context)
+        if isinstance(error, mf.NestingTooDeep):
+            return []  # template.nesting_depth says so; nothing after that point was read
         if error is not None:
             return [self.finding(error.message, position=error.position, field=self.field, code="syntax")]
         problem = icu_syntax_problem(obj.body, locale)
         if problem:
             return [self.finding(f"ICU refuses the pattern: {problem}", field=self.field, code="icu")]
         return []
+
+
+@register
+class NestingDepth(TemplateCheck):
+    id = "template.nesting_depth"
+    severity = Severity.ERROR
+    # The number is mf.MAX_NESTING (a test keeps them equal); a lazy text cannot be formatted at import.
+    description = _("Plural and select arguments nest at most 8 deep (saving refuses deeper texts; "
+                    "rendering refuses them too).")
+
+    def run(self, obj, *, locale, context):
+        _pattern, error = parsed(obj, context)
+        if isinstance(error, mf.NestingTooDeep):
+            return [self.finding(error.message, position=error.position, field=self.field, code="too_deep")]
+        return []
+
+
+# --- invisible characters and markup ---------------------------------------------------------------
+#
+# A response template is plain text said by a voice or shown by a chat client. Invisible
+# characters change how it is shown (bidi controls reorder what a reader sees: "Trojan Source",
+# CVE-2021-42574) or compare and speak differently from what a reviewer read; markup is said
+# literally or, in a client that renders HTML, runs. Severity per character class:
+#   error   bidi embeddings and overrides U+202A–202E (isolates replaced them; an override in a
+#           text is never needed and can make a reviewer approve what they did not see), any
+#           unbalanced isolate or embedding (its direction leaks into what follows, e.g. the
+#           placeholder's value or the next sentence), U+FEFF inside a text (a byte-order mark
+#           pasted in; deprecated as a no-break), other C0/C1 controls but tab and newline;
+#   warning isolates U+2066–2069 and marks U+200E/200F/061C (right in RTL text around numbers,
+#           Latin names and placeholders, so a reviewer confirms), U+2060 word joiner, and U+200B
+#           zero-width space and ZWNJ/ZWJ (U+200C/200D) outside the contexts where they are spelling:
+#   none    ZWNJ/ZWJ next to a letter or mark of a script that uses them (Persian می‌خواهم, Indic
+#           conjunct control, Arabic, Syriac, Mongolian, Sinhala, ...), ZWJ inside an emoji
+#           sequence (👩‍💻), and U+200B next to a letter of a script written without spaces, where
+#           it marks a word break (Thai, Lao, Khmer, Myanmar, Tibetan).
+BIDI_OVERRIDES = {"\u202a": "LEFT-TO-RIGHT EMBEDDING", "\u202b": "RIGHT-TO-LEFT EMBEDDING",
+                  "\u202c": "POP DIRECTIONAL FORMATTING", "\u202d": "LEFT-TO-RIGHT OVERRIDE",
+                  "\u202e": "RIGHT-TO-LEFT OVERRIDE"}
+BIDI_ISOLATES = {"\u2066": "LEFT-TO-RIGHT ISOLATE", "\u2067": "RIGHT-TO-LEFT ISOLATE",
+                 "\u2068": "FIRST STRONG ISOLATE", "\u2069": "POP DIRECTIONAL ISOLATE"}
+BIDI_MARKS = {"\u200e": "LEFT-TO-RIGHT MARK", "\u200f": "RIGHT-TO-LEFT MARK", "\u061c": "ARABIC LETTER MARK"}
+ZERO_WIDTH = {"\u200b": "ZERO WIDTH SPACE", "\u2060": "WORD JOINER"}
+JOINERS = {"\u200c": "ZERO WIDTH NON-JOINER", "\u200d": "ZERO WIDTH JOINER"}
+BOM = "\ufeff"
+# Scripts whose spelling uses ZWNJ/ZWJ (Unicode 15, chapter 23.2 and the script chapters).
+JOINER_SCRIPTS = frozenset({
+    "ARABIC", "SYRIAC", "NKO", "MONGOLIAN", "DEVANAGARI", "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA", "TAMIL",
+    "TELUGU", "KANNADA", "MALAYALAM", "SINHALA", "TIBETAN", "KHMER", "MYANMAR", "THAANA", "MANDAIC", "HEBREW",
+    "PHAGS-PA", "BALINESE", "JAVANESE", "SUNDANESE",
+})
+_INVISIBLE_RE = re.compile("[" + "".join([*BIDI_OVERRIDES, *BIDI_ISOLATES, *BIDI_MARKS, *ZERO_WIDTH, *JOINERS,
+                                          BOM]) + "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)(\s[^<>]*)?/?>|<!--|&(#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
+_ACTIVE_TAGS = frozenset({"script", "style", "iframe", "object", "embed", "svg", "math", "link", "meta", "form",
+                          "img", "a", "base"})
+_ACTIVE_ATTR_RE = re.compile(r"\bon[a-z]+\s*=|javascript:|data:text/html", re.IGNORECASE)
+
+
+# Scripts written without spaces between words, where U+200B marks a line-break opportunity.
+ZWSP_SCRIPTS = frozenset({"THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN", "JAVANESE", "BALINESE"})
+
+
+def _script(ch: str) -> str:
+    """The script word of a letter's or mark's Unicode name (ARABIC, DEVANAGARI), else ""."""
+    if not ch or not unicodedata.category(ch).startswith(("L", "M")):
+        return ""
+    return unicodedata.name(ch, "").split(" ")[0]
+
+
+def _emoji_like(ch: str) -> bool:
+    return bool(ch) and (unicodedata.category(ch) == "So" or ch == "\ufe0f" or 0x1F3FB <= ord(ch) <= 0x1F3FF)
+
+
+def _joiner_is_spelling(body: str, i: int) -> bool:
+    before, after = body[i - 1:i], body[i + 1:i + 2]
+    if not before or not after:
+        return False
+    if body[i] == "\u200d" and _emoji_like(before) and _emoji_like(after):
+        return True
+    return _script(before) in JOINER_SCRIPTS or _script(after) in JOINER_SCRIPTS
+
+
+def invisible_characters(body: str, context: CheckContext) -> list[tuple[int, str, str, str]]:
+    """(position, code point, name, severity "error"|"warning") of each invisible character, and
+    of each unbalanced bidi opener; once per object."""
+
+    def scan():
+        found: list[tuple[int, str, str, str]] = []
+        open_embeddings: list[int] = []
+        open_isolates: list[int] = []
+        for m in _INVISIBLE_RE.finditer(body):
+            ch, i = m.group(), m.start()
+            if ch in BIDI_OVERRIDES:
+                found.append((i, ch, BIDI_OVERRIDES[ch], "error"))
+                if ch == "\u202c":
+                    if open_embeddings:
+                        open_embeddings.pop()
+                else:
+                    open_embeddings.append(i)
+            elif ch in BIDI_ISOLATES:
+                found.append((i, ch, BIDI_ISOLATES[ch], "warning"))
+                if ch == "\u2069":
+                    if open_isolates:
+                        open_isolates.pop()
+                    else:
+                        found.append((i, ch, "POP DIRECTIONAL ISOLATE without an isolate to close", "error"))
+                else:
+                    open_isolates.append(i)
+            elif ch in BIDI_MARKS:
+                found.append((i, ch, BIDI_MARKS[ch], "warning"))
+            elif ch in ZERO_WIDTH:
+                if not (ch == "\u200b" and ({_script(body[i - 1:i]), _script(body[i + 1:i + 2])} & ZWSP_SCRIPTS)):
+                    found.append((i, ch, ZERO_WIDTH[ch], "warning"))
+            elif ch in JOINERS:
+                if not _joiner_is_spelling(body, i):
+                    found.append((i, ch, JOINERS[ch], "warning"))
+            elif ch == BOM:
+                found.append((i, ch, "BYTE ORDER MARK", "error"))
+            else:
+                found.append((i, ch, unicodedata.name(ch, "control character"), "error"))
+        for i in open_isolates:
+            found.append((i, body[i], f"{BIDI_ISOLATES[body[i]]} never closed by U+2069", "error"))
+        for i in open_embeddings:
+            found.append((i, body[i], f"{BIDI_OVERRIDES[body[i]]} never closed by U+202C", "error"))
+        return sorted(found)
+
+    return context.once("culture.invisible", scan)
+
+
+class _InvisibleCheck(TemplateCheck):
+    wanted = ""
+
+    def run(self, obj, *, locale, context):
+        return [self.finding(f"U+{ord(ch):04X} {name} at position {i}", position=i, field=self.field,
+                             code=f"U+{ord(ch):04X}")
+                for i, ch, name, severity in invisible_characters(obj.body or "", context) if severity == self.wanted]
+
+
+@register
+class ControlCharacter(_InvisibleCheck):
+    id = "template.control_character"
+    severity = Severity.ERROR
+    description = _("No bidi embedding or override (U+202A–202E), unbalanced bidi isolate, byte-order mark "
+                    "(U+FEFF) or control character: they reorder or hide what a reviewer read.")
+    wanted = "error"
+
+
+@register
+class InvisibleCharacter(_InvisibleCheck):
+    id = "template.invisible_character"
+    severity = Severity.WARNING
+    description = _("Bidi isolates and marks (U+2066–2069, U+200E/200F, U+061C), zero-width space and word "
+                    "joiner (U+200B, U+2060), and ZWNJ/ZWJ outside the scripts and emoji sequences that spell "
+                    "with them: right in some texts, so a reviewer confirms each.")
+    wanted = "warning"
+
+
+def markup_found(body: str, context: CheckContext) -> list[tuple[int, str, bool]]:
+    """(position, the tag or entity, whether it is active content) once per object."""
+
+    def scan():
+        found = []
+        for m in _TAG_RE.finditer(body):
+            name = (m.group(2) or "").lower()
+            active = name in _ACTIVE_TAGS or bool(_ACTIVE_ATTR_RE.search(m.group(3) or ""))
+            found.append((m.start(), m.group()[:60], active))
+        return found
+
+    return context.once("culture.markup", scan)
+
+
+@register
+class Markup(TemplateCheck):
+    id = "template.markup"
+    severity = Severity.WARNING
+    description = _("No HTML or XML tags, comments or character entities: a voice says them and a chat client "
+                    "shows them (SSML a voice channel expects is confirmed by a reviewer).")
+
+    def run(self, obj, *, locale, context):
+        return [self.finding(f"markup {text!r}; templates are plain text", position=i, field=self.field,
+                             code="markup")
+                for i, text, active in markup_found(obj.body or "", context) if not active]
+
+
+@register
+class ActiveMarkup(TemplateCheck):
+    id = "template.active_markup"
+    severity = Severity.ERROR
+    description = _("No markup that a client rendering HTML would run or load (script, style, iframe, img, a, "
+                    "event handlers, javascript: URLs).")
+
+    def run(self, obj, *, locale, context):
+        return [self.finding(f"active markup {text!r}: a client that renders HTML would run or load it",
+                             position=i, field=self.field, code="active")
+                for i, text, active in markup_found(obj.body or "", context) if active]
 
 
 def _declared(template) -> dict[str, dict]:

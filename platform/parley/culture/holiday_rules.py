@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import holidays
 from dateutil.easter import EASTER_ORTHODOX, EASTER_WESTERN, easter
@@ -104,6 +105,14 @@ class SeedHoliday:
     dates: set[dt.date] = field(default_factory=set)
     regions: set[str] = field(default_factory=set)
     national: bool = False
+    # Per date: the subdivisions the package gives it in, or absent when it gives it nationwide.
+    # A school break (Germany's "Christmas Break") has one key and different dates per state.
+    date_regions: dict[dt.date, set[str]] = field(default_factory=dict)
+    national_dates: set[dt.date] = field(default_factory=set)
+
+    def regions_of(self, day: dt.date) -> list[str]:
+        """Where the package gives `day` ([]: nationwide)."""
+        return [] if day in self.national_dates else sorted(self.date_regions.get(day, ()))
 
 
 def package_supports(territory: str) -> bool:
@@ -126,9 +135,55 @@ def holiday_key(english_name: str) -> str:
 
 
 def package_subdivisions(territory: str) -> list[str]:
+    return list(_package_subdivisions(territory))
+
+
+@lru_cache(maxsize=256)
+def _package_subdivisions(territory: str) -> tuple[str, ...]:
+    """The package's data is fixed for the process: asked once per territory (a region filter asks
+    on every request)."""
     if not package_supports(territory):
-        return []
-    return list(holidays.country_holidays(territory).subdivisions)
+        return ()
+    return tuple(holidays.country_holidays(territory).subdivisions)
+
+
+def date_in_region(*, date_regions: list[str], holiday_regions: list[str], region: str) -> bool:
+    """Whether a holiday's date is observed in `region`: a date with regions of its own (a school
+    break's dates differ by state) is observed there only; one without follows its holiday
+    (no regions: everywhere)."""
+    if date_regions:
+        return region in date_regions
+    return not holiday_regions or region in holiday_regions
+
+
+def package_subdivision_aliases(territory: str) -> dict[str, str]:
+    """The package's other names of subdivisions (Bayern → BY), per territory."""
+    return dict(_package_subdivision_aliases(territory))
+
+
+@lru_cache(maxsize=256)
+def _package_subdivision_aliases(territory: str) -> tuple[tuple[str, str], ...]:
+    if not package_supports(territory):
+        return ()
+    return tuple((getattr(holidays.country_holidays(territory), "subdivisions_aliases", None) or {}).items())
+
+
+def region_resolve(region: str, known: list[str], aliases: dict[str, str] | None = None) -> str | None:
+    """The subdivision code `region` names among `known`: the code itself (BY), its ISO 3166-2
+    form (DE-BY), a name the package knows it by (Bayern), any of them in another case; None
+    when it names none."""
+    if region in known:
+        return region
+    for alias, code in (aliases or {}).items():
+        if alias.casefold() == region.strip().casefold() and code in known:
+            return code
+    wanted = region.strip().upper()
+    by_upper = {code.upper(): code for code in known}
+    if wanted in by_upper:
+        return by_upper[wanted]
+    if "-" in wanted:
+        return by_upper.get(wanted.split("-", 1)[1])
+    return None
 
 
 def package_holidays(*, territory: str, language: str, years: list[int], subdivisions: bool = True
@@ -165,8 +220,10 @@ def package_holidays(*, territory: str, language: str, years: list[int], subdivi
                     item.dates.add(day)
                     if subdiv is None:
                         item.national = True
+                        item.national_dates.add(day)
                     else:
                         item.regions.add(subdiv)
+                        item.date_regions.setdefault(day, set()).add(subdiv)
 
     collect(None)
     subs = list(base.subdivisions) if subdivisions else []

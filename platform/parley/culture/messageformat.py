@@ -24,10 +24,20 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 _KEYWORD_RE = re.compile(r"=-?[0-9]+(\.[0-9]+)?|[A-Za-z_][A-Za-z0-9_-]*")
 
 
+# How deep plural/select arguments may nest inside each other's branches. Real texts use two or
+# three (a gender select around a plural around a plural); the bound keeps the walker's recursion
+# and ICU's (C++, on the request's stack) small whatever a caller sends.
+MAX_NESTING = 8
+
+
 class PatternError(ValueError):
     def __init__(self, message: str, position: int):
         self.message, self.position = message, position
         super().__init__(f"{message} (position {position})")
+
+
+class NestingTooDeep(PatternError):
+    """More than MAX_NESTING plural/select arguments inside each other."""
 
 
 @dataclass
@@ -189,6 +199,8 @@ class _Parser:
         self.i = m.end()
         self.skip_ws()
         if arg.type in COMPLEX_TYPES:
+            if depth >= MAX_NESTING:
+                raise NestingTooDeep(f"plural and select arguments nest more than {MAX_NESTING} deep here", opened)
             if self.i >= len(self.s) or self.s[self.i] != ",":
                 self.error(f"a {arg.type} needs its branches, e.g. {{{arg.name}, {arg.type}, other {{…}}}}")
             self.i += 1

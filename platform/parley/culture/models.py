@@ -224,6 +224,11 @@ class HolidayDate(models.Model):
     year = models.PositiveSmallIntegerField(_("year"), editable=False)
     entered = models.BooleanField(_("entered by hand"), default=False,
                                   help_text=_("Kept when dates are materialized again"))
+    # A date's own subdivisions: the package gives some holidays (school breaks) different dates
+    # per subdivision under one name. Empty: wherever its holiday is observed.
+    regions = models.JSONField(_("regions"), default=list, blank=True,
+                               help_text=_("Subdivision codes where this date is observed; empty: the holiday's "
+                                           "regions"))
 
     class Meta:
         ordering = ["date"]

@@ -93,6 +93,10 @@ class TemplateNotFound(LookupError):
 
 @dataclass
 class Rendered:
+    """`locale` (= `text_locale`) is whose text was said; `format_locale` whose CLDR data formatted
+    its numbers, dates and plurals: always the requested locale, so a de-AT answer from a de text
+    still says "Jänner"."""
+
     text: str
     locale: str
     register: str
@@ -102,8 +106,13 @@ class Rendered:
     fallback_chain: list[str]
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def format_locale(self) -> str:
+        return self.requested_locale
+
     def as_dict(self) -> dict:
-        return {"text": self.text, "locale": self.locale, "register": self.register,
+        return {"text": self.text, "locale": self.locale, "text_locale": self.locale,
+                "format_locale": self.format_locale, "register": self.register,
                 "requested_locale": self.requested_locale, "requested_register": self.requested_register,
                 "template_id": self.template_id, "fallback_chain": self.fallback_chain, "warnings": self.warnings}
 
@@ -233,7 +242,11 @@ def template_render(*, key: TemplateKey | str, locale: Locale, register: str | N
     approved = {pair: text for pair, text in texts.approved.items() if pair[0] in chain}
     chosen, warnings = _choose(key_name=key_name, chain=chain, locale_tag=locale.tag, register=register,
                                scenario_id=texts.scenario_id, approved=approved)
-    text = format_pattern(chosen.body, chosen.locale_tag, values)
+    # The words may come from an ancestor (de for de-AT); numbers, dates and plural choice follow
+    # the requested locale's CLDR data. Every plural has an 'other' branch (template.icu_syntax),
+    # which ICU takes for a category the text lacks, so a text of another language in the chain
+    # (an explicit parent) still formats.
+    text = format_pattern(chosen.body, locale.tag, values)
     return Rendered(text=text, locale=chosen.locale_tag, register=chosen.register, requested_locale=locale.tag,
                     requested_register=register, template_id=chosen.pk, fallback_chain=chain, warnings=warnings)
 
@@ -252,22 +265,80 @@ def sample_values(*, key: TemplateKey) -> dict:
 
 # --- Holidays --------------------------------------------------------------------------------------
 
+def holiday_regions_known(*, locale: Locale) -> list[str]:
+    """The regions a locale's holidays can be asked for: its territory's subdivisions in the
+    `holidays` package, else the regions linguists gave its holidays and dates."""
+    from .holiday_rules import package_subdivisions
+
+    known = package_subdivisions(locale.territory)
+    if known:
+        return sorted(known)
+    found: set[str] = set()
+    for regions in Holiday.objects.filter(locale=locale).values_list("regions", flat=True):
+        found.update(regions)
+    for regions in HolidayDate.objects.filter(holiday__locale=locale).exclude(regions=[]).values_list(
+            "regions", flat=True):
+        found.update(regions)
+    return sorted(found)
+
+
+def holiday_region_clean(*, locale: Locale, region: str | None) -> str | None:
+    """The subdivision code a request's `region` names (BY, by, DE-BY), None for none asked, or a
+    ValidationError naming `region` and listing the valid ones."""
+    from django.core.exceptions import ValidationError
+
+    from .holiday_rules import package_subdivision_aliases, region_resolve
+
+    if region is None or region == "":
+        return None
+    known = holiday_regions_known(locale=locale)
+    code = region_resolve(region, known, package_subdivision_aliases(locale.territory)) if len(region) <= 40 else None
+    if code is None:
+        listed = ", ".join(known) if known else "none"
+        raise ValidationError({"region": [f"{region[:40]!r} is not a region of {locale.tag} "
+                                          f"(valid regions: {listed})"]})
+    return code
+
+
 def holidays_in_year(*, locale: Locale, year: int, region: str | None = None) -> list[dict]:
-    """The locale's holidays with their dates in `year` (a region: nationwide ones and its own)."""
+    """The locale's holidays with their dates in `year`. With a region (a subdivision code,
+    checked by holiday_region_clean), only what is observed there: nationwide holidays, the
+    region's own, and of a holiday whose dates differ by region (a school break) the region's dates."""
+    from .holiday_rules import date_in_region
+
+    region = holiday_region_clean(locale=locale, region=region)
     rows = Holiday.objects.filter(locale=locale).prefetch_related(
         models_prefetch_dates(year)).order_by("key")
     result = []
     for h in rows:
-        if region and h.regions and region not in h.regions:
+        days = h.year_dates
+        if region:
+            days = [d for d in days if date_in_region(date_regions=d.regions, holiday_regions=h.regions,
+                                                      region=region)]
+        if not days:
             continue
-        dates = [d.date.isoformat() for d in h.year_dates]
-        if not dates:
-            continue
-        result.append({"key": h.key, "english_name": h.english_name, "native_name": h.native_name,
-                       "aliases": h.aliases, "category": h.category, "regions": h.regions, "rule": h.rule,
-                       "dates": dates, "greeting": h.greeting, "notes": h.notes, "source": h.source})
+        item = {"key": h.key, "english_name": h.english_name, "native_name": h.native_name,
+                "aliases": h.aliases, "category": h.category, "regions": h.regions, "rule": h.rule,
+                "dates": [d.date.isoformat() for d in days], "greeting": h.greeting, "notes": h.notes,
+                "source": h.source}
+        if not region:
+            item["date_regions"] = {d.date.isoformat(): d.regions for d in days if d.regions}
+        result.append(item)
     result.sort(key=lambda r: (r["dates"][0], r["key"]))
     return result
+
+
+def holidays_in_region(queryset: QuerySet[Holiday], region: str) -> QuerySet[Holiday]:
+    """The holidays of `queryset` observed in `region`: nationwide ones, those with the region,
+    and those with a date of the region's own. Filtered in Python (JSON list lookups differ
+    between SQLite and PostgreSQL; a locale has a few hundred holidays at most)."""
+    dated: dict[int, set[str]] = {}
+    for holiday_id, regions in HolidayDate.objects.filter(holiday__in=queryset.order_by().values("pk")).exclude(
+            regions=[]).values_list("holiday_id", "regions"):
+        dated.setdefault(holiday_id, set()).update(regions)
+    ids = [pk for pk, regions in queryset.order_by().values_list("pk", "regions")
+           if not regions or region in regions or region in dated.get(pk, ())]
+    return queryset.filter(pk__in=ids)
 
 
 def models_prefetch_dates(year: int):
@@ -318,13 +389,16 @@ def holiday_coverage(*, locale_ids=None, years: list[int]) -> dict:
 
 # --- One locale in one place ----------------------------------------------------------------------
 
-def locale_culture_overview(*, locale: Locale, year: int, sections: set[str]) -> dict:
+def locale_culture_overview(*, locale: Locale, year: int, sections: set[str], region: str | None = None) -> dict:
     """What a linguist sees first for a locale: registers and overrides, terms and topics, every
-    template text with its lint status, and the year's holidays. `sections` are the parts the
-    caller may read (registers, terms, templates, holidays)."""
+    template text with its lint status, and the year's holidays (in `region` when given).
+    `sections` are the parts the caller may read (registers, terms, templates, holidays)."""
     from django.db.models import Count
 
     result: dict = {"locale": locale.tag, "english_name": locale.english_name, "year": year}
+    if "holidays" in sections:
+        result["region"] = holiday_region_clean(locale=locale, region=region)
+        result["regions"] = holiday_regions_known(locale=locale)
     if "registers" in sections:
         result["registers"] = [{"code": r.code, "name": r.name, "is_default": r.is_default, "guidance": r.guidance,
                                 "examples": r.examples} for r in FormalityRegister.objects.filter(locale=locale)]
@@ -344,5 +418,5 @@ def locale_culture_overview(*, locale: Locale, year: int, sections: set[str]) ->
                        "has_errors": t.has_errors, "body": t.body} for t in texts[:500]],
         }
     if "holidays" in sections:
-        result["holidays"] = holidays_in_year(locale=locale, year=year)
+        result["holidays"] = holidays_in_year(locale=locale, year=year, region=result["region"])
     return result

@@ -15,7 +15,7 @@ from parley.config.generations import generation_bump
 from parley.events.services import event_record
 
 from .models import FormalityRegister, RegisterOverride, ResponseTemplate, SensitiveTerm, TemplateKey
-from .rendering import PARAMETER_TYPES
+from .rendering import PARAMETER_TYPES, RenderError, coerce
 from .selectors import CULTURE_GENERATION
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -53,6 +53,11 @@ def template_parameters_clean(*, parameters, intent=None) -> list[dict]:
         kind = spec.get("type", "string")
         if kind not in PARAMETER_TYPES:
             problems.append(f"{where}.type: {kind!r} is not one of {', '.join(PARAMETER_TYPES)}")
+        elif spec.get("sample") not in (None, ""):
+            try:  # a sample every preview would fail on (a date before 1582, "many" for a number)
+                coerce(name, spec["sample"], kind)
+            except RenderError as exc:
+                problems.append(f"{where}.sample: {exc.message}")
         slot = spec.get("slot_type") or ""
         if slot and allowed_slots is not None and slot not in allowed_slots:
             problems.append(f"{where}.slot_type: {slot!r} is not a slot of {intent.name} "
@@ -173,6 +178,19 @@ def _register_clean(register: str) -> str:
     return register
 
 
+def _nesting_refuse(body: str) -> None:
+    """A text nested deeper than ICU is let to walk is refused outright, not stored with an
+    error: no render of it could ever succeed."""
+    from . import messageformat as mf
+
+    try:
+        mf.parse(body)
+    except mf.NestingTooDeep as exc:
+        raise ValidationError({"body": [str(exc)]}) from None
+    except mf.PatternError:
+        pass  # stored, and reported by template.icu_syntax
+
+
 @transaction.atomic
 def template_save(*, key: TemplateKey, locale, register: str = "", body: str, actor) -> ResponseTemplate:
     """Create the text of (key, locale, register) or change its body. Only drafts are edited: a
@@ -181,6 +199,7 @@ def template_save(*, key: TemplateKey, locale, register: str = "", body: str, ac
     register = _register_clean(register)
     if not isinstance(body, str) or not body.strip():
         raise ValidationError({"body": ["required"]})
+    _nesting_refuse(body)
     template = ResponseTemplate.objects.select_for_update().filter(key=key, locale=locale, register=register).first()
     created = template is None
     if created:
@@ -564,9 +583,21 @@ def _holiday_payload(h) -> dict:
     return {name: getattr(h, name) for name in HOLIDAY_EDIT_FIELDS}
 
 
+def _regions_problem(locale, regions: list[str]) -> str | None:
+    """Why `regions` are not subdivisions of the locale's territory (any code is taken where the
+    package knows no subdivisions), or None."""
+    from .holiday_rules import package_subdivisions
+
+    known = set(package_subdivisions(locale.territory))
+    unknown = [r for r in regions if known and r not in known]
+    if unknown:
+        return f"{', '.join(unknown)} not subdivisions of {locale.territory} ({', '.join(sorted(known))})"
+    return None
+
+
 def holiday_fields_clean(*, locale, fields: dict) -> dict:
     """The editable fields, checked together (a rule and its parameters), or every problem."""
-    from .holiday_rules import package_subdivisions, rule_params_problem
+    from .holiday_rules import rule_params_problem
     from .models import Holiday
 
     problems: dict[str, list[str]] = {}
@@ -585,11 +616,9 @@ def holiday_fields_clean(*, locale, fields: dict) -> dict:
             else:
                 cleaned[name] = list(dict.fromkeys(v.strip() for v in value))
     if "regions" in cleaned and "regions" not in problems and cleaned["regions"]:
-        known = set(package_subdivisions(locale.territory))
-        unknown = [r for r in cleaned["regions"] if known and r not in known]
-        if unknown:
-            problems["regions"] = [f"{', '.join(unknown)} not subdivisions of {locale.territory} "
-                                   f"({', '.join(sorted(known))})"]
+        problem = _regions_problem(locale, cleaned["regions"])
+        if problem:
+            problems["regions"] = [problem]
     if "rule" in cleaned or "rule_params" in cleaned:
         rule = cleaned.get("rule", "fixed")
         problem = rule_params_problem(rule, cleaned.get("rule_params", {}))
@@ -660,9 +689,10 @@ def holiday_delete(*, holiday, actor) -> None:
 
 
 @transaction.atomic
-def holiday_date_add(*, holiday, date, actor):
+def holiday_date_add(*, holiday, date, actor, regions: list[str] | None = None):
     """An entered date (a lunar or announced holiday's date in one year). Entered dates survive
-    every later materialization."""
+    every later materialization. `regions`: the subdivisions where this date holds (a school
+    break's dates differ by state); none: wherever the holiday is observed."""
     import datetime as dt
 
     from .models import HolidayDate
@@ -672,15 +702,26 @@ def holiday_date_add(*, holiday, date, actor):
             date = dt.date.fromisoformat(date)
         except ValueError:
             raise ValidationError({"date": [f"{date!r} is not an ISO date like 2026-03-20"]}) from None
+    if regions is not None:
+        regions = holiday_fields_clean(locale=holiday.locale, fields={"regions": regions})["regions"]
     row = HolidayDate.objects.filter(holiday=holiday, date=date).first()
     if row is not None:
+        changed = []
         if not row.entered:
             row.entered = True
-            row.save(update_fields=["entered"])
+            changed.append("entered")
+        if regions is not None and row.regions != regions:
+            before, row.regions = row.regions, regions
+            changed.append("regions")
+        if changed:
+            row.save(update_fields=changed)
+        if "regions" in changed:
+            event_record(actor=actor, verb="holiday.date_changed", target=holiday, locale=holiday.locale,
+                         payload={"date": date.isoformat(), "regions": {"from": before, "to": regions}})
         return row
-    row = HolidayDate.objects.create(holiday=holiday, date=date, year=date.year, entered=True)
+    row = HolidayDate.objects.create(holiday=holiday, date=date, year=date.year, entered=True, regions=regions or [])
     event_record(actor=actor, verb="holiday.date_added", target=holiday, locale=holiday.locale,
-                 payload={"date": date.isoformat()})
+                 payload={"date": date.isoformat(), **({"regions": row.regions} if row.regions else {})})
     return row
 
 
@@ -747,9 +788,24 @@ def holidays_seed(*, locale, years, actor, subdivisions: bool = True) -> dict:
             created += 1
         elif holiday.rule != Holiday.Rule.PACKAGE:
             continue  # the linguists' rule decides this holiday's dates
-        have = set(holiday.dates.values_list("date", flat=True))
-        new = [HolidayDate(holiday=holiday, date=d, year=d.year) for d in sorted(item.dates - have)]
+        elif holiday.source == "package" and holiday.regions:
+            # Observed nationwide in one of these years (or in more subdivisions): each date
+            # carries its own regions, so the holiday's are where it is observed at all.
+            wider = [] if item.national else sorted(set(holiday.regions) | item.regions)
+            if wider != holiday.regions:
+                holiday.regions = wider
+                holiday.save(update_fields=["regions"])
+        # Each date with the subdivisions the package gives it in (a school break's dates differ
+        # by state); a date seeded before dates had regions gets them now. Entered ones stay.
+        have = {row.date: row for row in holiday.dates.all()}
+        new = [HolidayDate(holiday=holiday, date=d, year=d.year, regions=item.regions_of(d))
+               for d in sorted(item.dates - set(have))]
         HolidayDate.objects.bulk_create(new)
+        stale = [row for d, row in have.items()
+                 if d in item.dates and not row.entered and row.regions != item.regions_of(d)]
+        for row in stale:
+            row.regions = item.regions_of(row.date)
+        HolidayDate.objects.bulk_update(stale, ["regions"])
         dates += len(new)
     computed = sum(_holiday_compute(h, years) for h in Holiday.objects.filter(locale=locale).exclude(
         rule__in=(Holiday.Rule.PACKAGE, Holiday.Rule.EXPLICIT)))

@@ -100,7 +100,8 @@ def test_plain_two_column_bio_and_japanese_characters(tmp_path):
     batch = run(path, create_missing=True)
     assert batch.rows_accepted == 1, list(batch.rejects.all())
     row = Utterance.objects.get()
-    assert (row.text, row.annotated, row.partition) == ("五時に起こして", "[time : 五時]に起こして", "dev")
+    # stored in MASSIVE's published form: Japanese sets the slot off by a (notation) space
+    assert (row.text, row.annotated, row.partition) == ("五時に起こして", "[time : 五時] に起こして", "dev")
     # MASSIVE's loader splits ja by character: the BIO export uses the same tokens.
     block = "".join(conll_blocks(locale=locale_resolve("ja-JP")))
     assert block.splitlines()[3:-1] == ["1\t五\talarm_set\tB-time", "2\t時\talarm_set\tI-time",

@@ -14,6 +14,7 @@ from parley.nlu.annotation import (
     is_char_split_locale,
     parse,
     plain_text,
+    published_form,
     serialize,
     to_bio,
     token_count,
@@ -261,14 +262,16 @@ def test_non_string_input_is_a_type_error():
 
 
 @pytest.mark.parametrize(
-    "locale", ["ja-JP", "JA-jp", "ja_JP", "ja", "zh", "zh-CN", "zh-TW", "zh-Hans-CN", "zh-Hant-TW"]
+    "locale", ["ja-JP", "JA-jp", "ja_JP", "ja", "zh", "zh-CN", "zh-TW", "zh-Hans-CN", "zh-Hant-TW", "zh-HK", "yue",
+               # CLDR's "LB letters" scripts beyond MASSIVE's three: Thai, Khmer, Lao, Myanmar
+               "th-TH", "km-KH", "lo-LA", "my-MM"]
 )
 def test_char_split_locales(locale):
     assert is_char_split_locale(locale)
     assert token_count("明日 の天気", locale=locale) == 5
 
 
-@pytest.mark.parametrize("locale", [None, "", "en-US", "ar-SA", "th-TH", "jv-ID", "zu"])
+@pytest.mark.parametrize("locale", [None, "", "en-US", "ar-SA", "ko-KR", "jv-ID", "zu", "sr-Latn", "bo-CN", "!!"])
 def test_whitespace_locales(locale):
     assert not is_char_split_locale(locale)
     assert token_count("  wake me\tup\u3000now ", locale=locale) == 4
@@ -378,9 +381,16 @@ def _check_never_raises(s: str, utt: str | None, locale: str | None) -> None:
     for issue in result.errors + result.warnings:
         assert isinstance(issue.code, str) and issue.message
         assert issue.position is None or 0 <= issue.position <= max(len(s), len(utt or ""))
-    if result.annotation is not None:
+    if result.annotation is not None and not is_char_split_locale(locale):
         # Anything accepted as well formed serializes back to the exact input.
         assert serialize(result.annotation) == s
+    elif result.annotation is not None:
+        # Written without spaces: the notation spaces are not text, so the spaced form and the
+        # published form stand for the same annotation.
+        spaced = serialize(result.annotation, spaced=True)
+        if utt is None:
+            assert parse(spaced, locale=locale).annotation == result.annotation
+            assert parse(published_form(s), locale=locale).annotation == result.annotation
     else:
         assert result.errors
 

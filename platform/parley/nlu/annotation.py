@@ -52,6 +52,7 @@ __all__ = [
     "TOKEN_COUNT_MISMATCH",
     "SLOT_NOT_ALLOWED",
     "VALUE_WHITESPACE",
+    "TEXT_CASE_MISMATCH",
     "Slot",
     "Annotation",
     "Issue",
@@ -89,6 +90,7 @@ TOKEN_COUNT_MISMATCH = "token_count_mismatch"  # annotation tokens don't line up
 # Warnings:
 SLOT_NOT_ALLOWED = "slot_not_allowed"  # known type, but not in allowed_slot_types
 VALUE_WHITESPACE = "value_whitespace"  # value starts or ends with whitespace
+TEXT_CASE_MISMATCH = "text_case_mismatch"  # plain text differs from utt in letter case only (SLURP)
 
 # Codes whose presence means the notation itself could not be turned into an Annotation.
 _BLOCKING = frozenset({
@@ -423,6 +425,27 @@ def _aligned_to_utt(annotation: Annotation, utt: str) -> Annotation | None:
     return _built(Annotation, text=utt, slots=tuple(slots))
 
 
+def _over_differently_cased_utt(annotation: Annotation, utt: str, warnings: list[Issue]) -> Annotation:
+    """When the annotation's text and utt differ in letter case only (31 rows of SLURP's test split:
+    "[date : Friday]" in "... this friday"), a warning and the annotation over utt's own characters;
+    otherwise the annotation unchanged (and the text check rejects it)."""
+    text = annotation.text
+    if len(text) != len(utt) or text.lower() != utt.lower():
+        return annotation
+    if any(a != b and a.lower() != b.lower() for a, b in zip(text, utt)):
+        return annotation  # equal only once lower-cased as a whole (a character whose lower case is longer)
+    first = next(i for i, (a, b) in enumerate(zip(text, utt)) if a != b)
+    warnings.append(Issue(
+        TEXT_CASE_MISMATCH,
+        f"plain text of the annotation differs from utt in letter case only, first at utt offset {first} "
+        f"(annotation has {text[first:first + 12]!r}, utt has {utt[first:first + 12]!r}); both are kept",
+        first,
+    ))
+    slots = tuple(_built(Slot, type=s.type, value=utt[s.start:s.end], start=s.start, end=s.end)
+                  for s in annotation.slots)
+    return _built(Annotation, text=utt, slots=slots)
+
+
 def _check_against_utt(
     annotation: Annotation, utt: str, char_split: bool, errors: list[Issue]
 ) -> None:
@@ -585,6 +608,8 @@ def parse(
         else:
             annotation = _aligned_to_utt(annotation, utt) or compact
     if utt is not None:
+        if annotation.text != utt:
+            annotation = _over_differently_cased_utt(annotation, utt, warnings)
         _check_against_utt(annotation, utt, char_split, errors)
     return ParseResult(annotation=annotation, errors=errors, warnings=warnings)
 

@@ -124,6 +124,16 @@ class TextMatchesAnnotation(ParserRuleCheck):
 
 
 @register
+class TextCaseDiffers(ParserRuleCheck):
+    id = "utterance.text_case_differs"
+    severity = Severity.WARNING
+    description = _("The text and the annotation differ in letter case only (as in 31 rows of SLURP's test "
+                    "split); both are kept as given.")
+    codes = frozenset({notation.TEXT_CASE_MISMATCH})
+    field = "text"
+
+
+@register
 class TokenCount(ParserRuleCheck):
     id = "utterance.token_count"
     severity = Severity.ERROR

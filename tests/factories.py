@@ -86,7 +86,7 @@ def utterance(loc: Locale, intent_obj, annotated: str = "at [time : five]", *, t
     from parley.nlu.normalize import normalize_text
     from parley.nlu.services import slots_as_json
 
-    parsed = notation.parse(annotated).annotation
+    parsed = notation.parse(annotated, char_split=loc.writes_without_spaces).annotation
     derived = parsed.text if parsed is not None else annotated
     text = derived if text is None else text
     return Utterance.objects.create(

@@ -29,12 +29,15 @@ def test_old_rows_get_the_published_forms_and_the_migration_says_how_many(capsys
         sentence = {"slurp_id": 1, "sentence": "what is on friday", "sentence_annotation": "what is on [date : Friday]"}
         slurp = f.utterance(en, alarm, "what is on [date : friday]", source="slurp",
                             provenance={"row": sentence, "fields": list(sentence)})
+        from parley.nlu.models import IntentGuide
+        guide = IntentGuide.objects.create(intent=alarm, locale=ja, examples=["[time : 七時]に起こして"])
         capsys.readouterr()
         migrate(AFTER)
         out = capsys.readouterr().out
     finally:
         migrate(AFTER)
-    assert "2 annotation(s) in 2 locale(s) written without spaces" in out
+    assert "2 annotation(s) and 1 guide(s) in 2 locale(s) written without spaces" in out
+    assert IntentGuide.objects.get(pk=guide.pk).examples == ["[time : 七時] に起こして"]
     assert "1 SLURP annotation(s) given back their published letter case" in out
     stored = dict(Utterance.objects.values_list("pk", "annotated"))
     assert stored[old_ja.pk] == "[date : 明日] の [time : 朝六時] に起こして"

@@ -402,11 +402,12 @@ def guide_examples_clean(*, examples, locale) -> list[str]:
     known = set(SlotType.objects.values_list("name", flat=True))
     problems = []
     for number, example in enumerate(examples, start=1):
-        result = notation.parse(example, slot_types=known, locale=locale.tag)
+        result = notation.parse(example, slot_types=known, char_split=locale.writes_without_spaces)
         problems += [f"example {number}: {i.message} (position {i.position})" for i in result.errors]
     if problems:
         raise ValidationError({"examples": problems})
-    return examples
+    # Shown to annotators as the notation to follow, so in the published form like stored utterances.
+    return [annotation_in_published_form(annotated=example, locale=locale) for example in examples]
 
 
 def _guide_save(model, owner_field: str, owner, *, locale, actor, description, guidance, examples):

@@ -50,8 +50,16 @@ def annotations_published(apps, schema_editor):
     if pending:
         changed += len(pending)
         Utterance.objects.bulk_update(pending, ["annotated"])
-    print(f"\n  nlu.0005: {changed} annotation(s) in {len(locale_ids)} locale(s) written without spaces "
-          "rewritten in MASSIVE's published form (slots set off by spaces)")
+    guides = 0
+    for name in ("IntentGuide", "SlotTypeGuide"):  # their examples show annotators the notation to follow
+        model = apps.get_model("nlu", name)
+        for guide in model.objects.filter(locale_id__in=locale_ids):
+            examples = [BRACKET_TOUCHING.sub(_spaced, e) if isinstance(e, str) else e for e in guide.examples]
+            if examples != guide.examples:
+                model.objects.filter(pk=guide.pk).update(examples=examples)
+                guides += 1
+    print(f"\n  nlu.0005: {changed} annotation(s) and {guides} guide(s) in {len(locale_ids)} locale(s) written "
+          "without spaces rewritten in MASSIVE's published form (slots set off by spaces)")
 
 
 def slurp_annotations_as_written(apps, schema_editor):

@@ -281,3 +281,19 @@ def test_every_exported_row_of_the_fixtures_and_of_several_scripts_aligns_in_the
     assert seen == len(sample) + len(scripts) + 2
     with pytest.raises(ValueError):  # and the default loader indeed refuses the unspaced Thai row
         loader_tokens_and_labels(next(r for r in exported("th-TH") if r["id"] == "t2"))
+
+
+def test_holiday_questions_of_a_japanese_locale_come_out_in_the_published_form(registry):
+    from parley.culture.services import holiday_create, holiday_utterances_generate
+
+    ja = locale_resolve("ja-JP")
+    intent = f.intent("calendar_query", "calendar", slots=["event_name", "date"])
+    holiday_create(locale=ja, key="new-years-day", english_name="New Year's Day", native_name="元日",
+                   category="public", rule="fixed", rule_params={"month": 1, "day": 1}, actor="test")
+    assert holiday_utterances_generate(locale=ja, intent=intent, actor="test")["created"] == 2  # built-in patterns
+    rows = Utterance.objects.filter(locale=ja, source="holiday-generated").order_by("annotated")
+    assert [(r.annotated, r.text) for r in rows] == [
+        ("[date : 今年] の [event_name : 元日] は何日", "今年の元日は何日"),
+        ("[event_name : 元日] はいつ", "元日はいつ")]
+    for row in exported("ja-JP"):
+        assert_loader_aligns(row)

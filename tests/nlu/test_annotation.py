@@ -508,3 +508,15 @@ def test_a_case_only_difference_is_a_warning_and_the_slots_follow_utt():
     assert [(i.code, i.position) for i in result.warnings] == [("text_case_mismatch", 11)]
     assert result.annotation == Annotation("what is on friday", (Slot("date", "friday", 11, 17),))
     assert not parse("what is on [date : Fridays]", utt="what is on friday").ok  # a real difference
+
+
+@FAST
+@given(annotations())
+def test_the_spaced_form_stands_for_the_same_annotation(annotation):
+    # serialize(spaced=True) and parse() in a char-split locale are inverses, with or without utt,
+    # and the published form of the plain notation parses to the same annotation too.
+    spaced = serialize(annotation, spaced=True)
+    assert parse(spaced, char_split=True).annotation == annotation
+    assert parse(spaced, utt=annotation.text, char_split=True).annotation == annotation
+    assert parse(published_form(serialize(annotation)), char_split=True).annotation.text.replace(" ", "") == \
+        annotation.text.replace(" ", "")

@@ -358,30 +358,33 @@ def _boundary_inside_token(annotation: Annotation) -> bool:
     return False
 
 
-def _without_notation_spaces(annotation: Annotation) -> Annotation:
+def _without_notation_spaces(parts: list[str], slots: list[Slot]) -> Annotation:
     """The annotation with the one notation space outside each bracket taken out of the text.
 
-    A piece of text between two slots that is one space ("] [") was that one shared space;
-    otherwise a piece loses one leading space after a slot and one trailing space before one.
+    ``parts`` alternate text outside the slots (even indexes, possibly empty) and slot values, as
+    parse() rebuilt them. A piece between two slots that is one space ("] [") was that one shared
+    space; otherwise a piece loses one leading space after a slot and one trailing space before one.
     """
-    segments = annotation.segments()
-    parts: list[str] = []
-    slots: list[Slot] = []
+    compact = parts[:]
+    last = len(parts) - 1
+    for index in range(0, last + 1, 2):
+        piece = parts[index]
+        if 0 < index < last and piece == NOTATION_SPACE:
+            compact[index] = ""
+            continue
+        if index and piece[:1] == NOTATION_SPACE:
+            piece = piece[1:]
+        if index < last and piece[-1:] == NOTATION_SPACE:
+            piece = piece[:-1]
+        compact[index] = piece
+    spaced_out: list[Slot] = []
     length = 0
-    last = len(segments) - 1
-    for index, (piece, slot) in enumerate(segments):
-        if slot is not None:
-            slots.append(_built(Slot, type=slot.type, value=piece, start=length, end=length + len(piece)))
-        elif index and index < last and piece == NOTATION_SPACE:
-            piece = ""
-        else:
-            if index and piece[0] == NOTATION_SPACE:
-                piece = piece[1:]
-            if index < last and piece[-1:] == NOTATION_SPACE:
-                piece = piece[:-1]
-        parts.append(piece)
+    for index, piece in enumerate(compact):
+        if index % 2:
+            spaced_out.append(_built(Slot, type=slots[index // 2].type, value=piece, start=length,
+                                     end=length + len(piece)))
         length += len(piece)
-    return _built(Annotation, text="".join(parts), slots=tuple(slots))
+    return _built(Annotation, text="".join(compact), slots=tuple(spaced_out))
 
 
 def _aligned_to_utt(annotation: Annotation, utt: str) -> Annotation | None:
@@ -597,16 +600,17 @@ def parse(
         length += len(value)
         cursor = closed + 1
     text_parts.append(annot_utt[cursor:])
-    # Slots in order, non-overlapping, each spanning its value in the text: true by construction.
-    annotation = _built(Annotation, text="".join(text_parts), slots=tuple(slots))
-
+    text = "".join(text_parts)
     char_split = _char_split(locale, char_split)
-    if char_split and slots and (utt is None or annotation.text != utt):
-        compact = _without_notation_spaces(annotation)
-        if utt is None or compact.text == utt:
-            annotation = compact
-        else:
-            annotation = _aligned_to_utt(annotation, utt) or compact
+    if char_split and slots and (utt is None or text != utt):
+        # Written without spaces: the notation spaces are not text (see the module docstring).
+        annotation = _without_notation_spaces(text_parts, slots)
+        if utt is not None and annotation.text != utt:
+            spaced = _built(Annotation, text=text, slots=tuple(slots))
+            annotation = _aligned_to_utt(spaced, utt) or annotation
+    else:
+        # Slots in order, non-overlapping, each spanning its value in the text: true by construction.
+        annotation = _built(Annotation, text=text, slots=tuple(slots))
     if utt is not None:
         if annotation.text != utt:
             annotation = _over_differently_cased_utt(annotation, utt, warnings)

@@ -63,7 +63,7 @@ DE = {"id": "1", "locale": "de-DE", "partition": "test", "scenario": "alarm", "i
       "slot_method": [{"slot": "time", "method": "translation"}, {"slot": "date", "method": "localization"}],
       "judgments": [JUDGMENT, {**JUDGMENT, "worker_id": "12", "grammar_score": 3}]}
 JA = {"id": "1", "locale": "ja-JP", "partition": "test", "scenario": "alarm", "intent": "alarm_set",
-      "utt": "今週の午前五時に起こして", "annot_utt": "[date : 今週]の[time : 午前五時]に起こして", "worker_id": "21",
+      "utt": "今週の午前五時に起こして", "annot_utt": "[date : 今週] の [time : 午前五時] に起こして", "worker_id": "21",
       "slot_method": [{"slot": "time", "method": "translation"}, {"slot": "date", "method": "translation"}],
       "judgments": [{**JUDGMENT, "worker_id": "22"}]}
 SL = {"id": "2", "locale": "sl-SL", "partition": "train", "scenario": "alarm", "intent": "alarm_set",
@@ -86,7 +86,7 @@ def utterance(loc: Locale, intent_obj, annotated: str = "at [time : five]", *, t
     from parley.nlu.normalize import normalize_text
     from parley.nlu.services import slots_as_json
 
-    parsed = notation.parse(annotated).annotation
+    parsed = notation.parse(annotated, char_split=loc.writes_without_spaces).annotation
     derived = parsed.text if parsed is not None else annotated
     text = derived if text is None else text
     return Utterance.objects.create(

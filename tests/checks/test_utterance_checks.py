@@ -100,8 +100,9 @@ def test_the_checks_parse_each_utterance_once_and_load_the_vocabulary_once_per_r
     calls = []
     real_parse = notation.parse
     monkeypatch.setattr(notation, "parse", lambda *a, **kw: calls.append(a) or real_parse(*a, **kw))
-    # slot types, allowed slot types by intent, and (culture) the locale's sensitive terms
-    with django_assert_num_queries(3):
+    # slot types, allowed slot types by intent, the locale's script (spaces between words or not)
+    # and (culture) the locale's sensitive terms: once per run and locale, not per utterance
+    with django_assert_num_queries(4):
         out = list(checks_evaluate_many([(u, en) for u in utterances], applies_to="utterance"))
     assert len(calls) == 3
     assert [[x.check_id for x in found] for _u, _tag, found in out] == [[], [], ["utterance.slot_type_known"]]

@@ -128,13 +128,14 @@ def test_japanese_annotators_tag_slots_by_selection_and_validate(world, live_ser
     field.fill("午前五時に起こして")
     field.evaluate("el => el.setSelectionRange(0, 4)")  # select 午前五時
     page.click("button.tag-slot[data-slot=time]")
-    expect(field).to_have_value("[time : 午前五時]に起こして")
+    # MASSIVE's published form: Japanese sets the slot off by a (notation) space, for its loader
+    expect(field).to_have_value("[time : 午前五時] に起こして")
     expect(page.locator(".findings .ok")).to_be_visible()
     shot(page, tmp_path, "collect-write-ja-JP.png")
     field.press("Enter")
     page.wait_for_url("**/collect/tasks/*/")
     written = orm(lambda: Utterance.objects.get(source="collected", locale=world["ja"]))
-    assert written.annotated == "[time : 午前五時]に起こして"
+    assert (written.annotated, written.text) == ("[time : 午前五時] に起こして", "午前五時に起こして")
     jp = log_in(browser, live_server, "ichiro")
     start(jp, world["campaign"])
     jp.fill("#proposed", "[time : 朝五時]に起こして")
@@ -152,4 +153,4 @@ def test_japanese_annotators_tag_slots_by_selection_and_validate(world, live_ser
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.locator(".feedback")).to_contain_text("朝五時")
-    expect(page.locator("#annotated")).to_have_value("[time : 午前五時]に起こして")
+    expect(page.locator("#annotated")).to_have_value("[time : 午前五時] に起こして")

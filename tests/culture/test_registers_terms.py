@@ -129,7 +129,8 @@ def test_the_utterance_check_loads_each_locales_terms_once_per_run(django_assert
     f.sensitive_term(ja, "馬鹿")
     rows = [(f.utterance(de, alarm, "du Idiot"), de), (f.utterance(ja, alarm, "この馬鹿"), ja),
             (f.utterance(de, alarm, "guten Morgen"), de), (f.utterance(ja, alarm, "おはよう"), ja)] * 5
-    with django_assert_num_queries(4):  # slot types, allowed slot types, and the terms of each locale once
+    # slot types, allowed slot types, and per locale once: its terms and its script (spaces or not)
+    with django_assert_num_queries(6):
         out = list(checks_evaluate_many(rows, applies_to="utterance", only=["utterance.banned_term",
                                                                            "utterance.slot_type_known"]))
     flagged = [[x.check_id for x in found] for _u, _tag, found in out]

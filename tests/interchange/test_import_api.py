@@ -133,9 +133,17 @@ def test_slurp_case_only_differences_are_accepted_and_exported_as_written(tmp_pa
     batch = import_batch_run(batch=import_batch_create(format="slurp", path=str(path), actor="t",
                                                        create_missing=True), actor="t")
     assert (batch.rows_accepted, batch.rows_rejected) == (2, 1)  # a real mismatch is still rejected
-    assert batch.rejects.get().line == 3
+    reject = batch.rejects.get()
+    assert (reject.line, reject.field) == (3, "annot_utt") and "text_mismatch" in reject.reason
     stored = Utterance.objects.get(external_id="1")
-    assert (stored.annotated, stored.partition) == ("what is on [date : friday]", "dev")
+    # both texts kept as published, the case-only difference stored as a warning of the checks registry
+    assert (stored.text, stored.annotated, stored.partition) == ("what is on friday", "what is on [date : Friday]", "dev")
+    assert stored.slots == [{"type": "date", "value": "friday", "start": 11, "end": 17}]
+    from parley.checks.selectors import results_for
+    [warning] = results_for(target=stored)
+    assert (warning.check_id, warning.severity, warning.field, warning.position) == (
+        "utterance.text_case_differs", "warning", "text", 11)
+    assert not results_for(target=Utterance.objects.get(external_id="2")).exists()
     assert Utterance.objects.get(external_id="2").intent.name == "play_music"
     assert list(slurp_rows(locale=locale_resolve("en-US"))) == rows[:2]  # as the file wrote them
 

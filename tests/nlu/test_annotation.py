@@ -14,6 +14,7 @@ from parley.nlu.annotation import (
     is_char_split_locale,
     parse,
     plain_text,
+    published_form,
     serialize,
     to_bio,
     token_count,
@@ -261,14 +262,16 @@ def test_non_string_input_is_a_type_error():
 
 
 @pytest.mark.parametrize(
-    "locale", ["ja-JP", "JA-jp", "ja_JP", "ja", "zh", "zh-CN", "zh-TW", "zh-Hans-CN", "zh-Hant-TW"]
+    "locale", ["ja-JP", "JA-jp", "ja_JP", "ja", "zh", "zh-CN", "zh-TW", "zh-Hans-CN", "zh-Hant-TW", "zh-HK", "yue",
+               # CLDR's "LB letters" scripts beyond MASSIVE's three: Thai, Khmer, Lao, Myanmar
+               "th-TH", "km-KH", "lo-LA", "my-MM"]
 )
 def test_char_split_locales(locale):
     assert is_char_split_locale(locale)
     assert token_count("明日 の天気", locale=locale) == 5
 
 
-@pytest.mark.parametrize("locale", [None, "", "en-US", "ar-SA", "th-TH", "jv-ID", "zu"])
+@pytest.mark.parametrize("locale", [None, "", "en-US", "ar-SA", "ko-KR", "jv-ID", "zu", "sr-Latn", "bo-CN", "!!"])
 def test_whitespace_locales(locale):
     assert not is_char_split_locale(locale)
     assert token_count("  wake me\tup\u3000now ", locale=locale) == 4
@@ -378,9 +381,16 @@ def _check_never_raises(s: str, utt: str | None, locale: str | None) -> None:
     for issue in result.errors + result.warnings:
         assert isinstance(issue.code, str) and issue.message
         assert issue.position is None or 0 <= issue.position <= max(len(s), len(utt or ""))
-    if result.annotation is not None:
+    if result.annotation is not None and not is_char_split_locale(locale):
         # Anything accepted as well formed serializes back to the exact input.
         assert serialize(result.annotation) == s
+    elif result.annotation is not None:
+        # Written without spaces: the notation spaces are not text, so the spaced form and the
+        # published form stand for the same annotation.
+        spaced = serialize(result.annotation, spaced=True)
+        if utt is None:
+            assert parse(spaced, locale=locale).annotation == result.annotation
+            assert parse(published_form(s), locale=locale).annotation == result.annotation
     else:
         assert result.errors
 
@@ -451,3 +461,62 @@ def test_bio_roundtrip_characters(annotation):
     pairs = to_bio(annotation, locale="zh-CN")
     assert len(pairs) == len(annotation.text)
     assert from_bio(pairs, locale="zh-CN") == annotation
+
+
+# --------------------------------------------------------------------------- scripts written without spaces
+
+
+def test_spaced_chinese_row_as_massive_publishes_it():
+    # issue 14: MASSIVE's zh-CN row, refused before as "text_mismatch at 2"
+    result = parse("[date : 这周] [time : 五点] 叫我起床", utt="这周五点叫我起床", locale="zh-CN")
+    assert result.ok, result.errors
+    assert result.annotation == Annotation("这周五点叫我起床", (Slot("date", "这周", 0, 2), Slot("time", "五点", 2, 4)))
+    assert serialize(result.annotation, spaced=True) == "[date : 这周] [time : 五点] 叫我起床"
+
+
+def test_unspaced_japanese_and_utt_keeping_some_of_the_spaces_are_accepted_too():
+    assert parse("[date : 明日]の[time : 朝六時]に起こして", utt="明日の朝六時に起こして", locale="ja-JP").ok
+    # a real space in utt on one side of the slot (code switching), none on the other
+    result = parse("用 [app_name : spotify] 播放", utt="用 spotify播放", locale="zh-TW")
+    assert result.ok and result.annotation.slots == (Slot("app_name", "spotify", 2, 9),)
+
+
+def test_without_utt_the_notation_spaces_are_not_text():
+    assert plain_text("[date : 明日] の [time : 朝六時] に起こして", locale="ja-JP") == "明日の朝六時に起こして"
+    assert plain_text("[date : 明日]  の", char_split=True) == "明日 の"  # a second space is text
+    assert plain_text("ปลุกฉันตอน [time : ตีห้า]", locale="th-TH") == "ปลุกฉันตอนตีห้า"
+
+
+def test_published_form_sets_slots_off_and_changes_nothing_else():
+    assert published_form("[date : 明日]の[time : 朝六時]に起こして") == "[date : 明日] の [time : 朝六時] に起こして"
+    assert published_form("[date : 这周][time : 五点]叫我起床") == "[date : 这周] [time : 五点] 叫我起床"
+    assert published_form("[date : 这周] [time : 五点] 叫我起床") == "[date : 这周] [time : 五点] 叫我起床"
+    assert published_form("明日\u3000[time : 六時]") == "明日\u3000[time : 六時]"  # whitespace already there
+    assert published_form("no slots here") == "no slots here"
+
+
+def test_spaced_notation_is_a_text_mismatch_where_the_script_writes_spaces():
+    result = parse("[date : 这周] [time : 五点] 叫我起床", utt="这周五点叫我起床", locale="ko-KR")
+    assert [i.code for i in result.errors][:1] == ["text_mismatch"]
+    result = parse("[date : 这周] [time : 五点] 叫我起床", utt="这周六点叫我起床", locale="zh-CN")
+    assert [(i.code, i.position) for i in result.errors][:1] == [("text_mismatch", 2)]
+
+
+def test_a_case_only_difference_is_a_warning_and_the_slots_follow_utt():
+    result = parse("what is on [date : Friday]", utt="what is on friday", locale="en-US")
+    assert result.ok
+    assert [(i.code, i.position) for i in result.warnings] == [("text_case_mismatch", 11)]
+    assert result.annotation == Annotation("what is on friday", (Slot("date", "friday", 11, 17),))
+    assert not parse("what is on [date : Fridays]", utt="what is on friday").ok  # a real difference
+
+
+@FAST
+@given(annotations())
+def test_the_spaced_form_stands_for_the_same_annotation(annotation):
+    # serialize(spaced=True) and parse() in a char-split locale are inverses, with or without utt,
+    # and the published form of the plain notation parses to the same annotation too.
+    spaced = serialize(annotation, spaced=True)
+    assert parse(spaced, char_split=True).annotation == annotation
+    assert parse(spaced, utt=annotation.text, char_split=True).annotation == annotation
+    assert parse(published_form(serialize(annotation)), char_split=True).annotation.text.replace(" ", "") == \
+        annotation.text.replace(" ", "")

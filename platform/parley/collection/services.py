@@ -276,7 +276,7 @@ def submission_evaluate(*, task: Task, annotated: str):
     Every registered utterance check runs (nlu's annotation checks, this app's, any other app's),
     with the localize source in the shared context.
     """
-    built = notation.parse(annotated).annotation
+    built = notation.parse(annotated, char_split=task.locale.writes_without_spaces).annotation
     if task.utterance_id:
         candidate = Utterance.objects.select_related("locale").get(pk=task.utterance_id)
         candidate.annotated, candidate.intent = annotated, task.intent

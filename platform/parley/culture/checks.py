@@ -14,7 +14,7 @@ import unicodedata
 from django.utils.translation import gettext_lazy as _
 
 from parley.checks.registry import Check, CheckContext, Severity, register
-from parley.nlu.normalize import SEGMENTED_LANGUAGES, normalize_text
+from parley.nlu.normalize import is_segmented_language, normalize_text
 
 from . import messageformat as mf
 from .rendering import icu_syntax_problem
@@ -83,7 +83,7 @@ def term_found(normalized_term: str, normalized_text: str, *, language: str) -> 
     scripts written without spaces, where word breaks differ with context: there, a substring."""
     if not normalized_term:
         return -1
-    if language in SEGMENTED_LANGUAGES:
+    if is_segmented_language(language):
         return normalized_text.replace(" ", "").find(normalized_term.replace(" ", ""))
     # With both padded, the match's leading space sits where the term starts in the unpadded text.
     return f" {normalized_text} ".find(f" {normalized_term} ")

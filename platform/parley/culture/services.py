@@ -862,7 +862,7 @@ def holiday_utterances_generate(*, locale, intent, actor, slot_type: str = "even
     source holiday-generated, made by the one utterance lifecycle (checked, logged), never
     promoted here. All or nothing; an already generated one (same external id) is skipped."""
     from parley.nlu.models import Utterance
-    from parley.nlu.services import utterance_create
+    from parley.nlu.services import annotation_in_published_form, utterance_create
 
     from .models import Holiday
 
@@ -888,7 +888,8 @@ def holiday_utterances_generate(*, locale, intent, actor, slot_type: str = "even
                 if external_id in present:
                     skipped += 1
                     continue
-                annotated = pattern.replace("{holiday}", f"[{slot_type} : {name.lower()}]")
+                annotated = annotation_in_published_form(
+                    annotated=pattern.replace("{holiday}", f"[{slot_type} : {name.lower()}]"), locale=locale)
                 try:
                     utterance_create(locale=locale, intent=intent, annotated=annotated,
                                      source=Utterance.Source.HOLIDAY, status=Utterance.Status.SUBMITTED,

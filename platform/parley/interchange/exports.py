@@ -268,9 +268,6 @@ def slurp_rows(*, locale: Locale, source: str | None = None, partition: str | No
         if original and slurp.intent_of(original) == row.intent:
             # Unchanged intent: give it back as the file wrote it ("query" + action), not as mapped.
             current.update({k: original[k] for k in ("scenario", "action", "intent") if k in original})
-        if original and row.text == original.get("sentence") and \
-                row.annotated == slurp.annotation_in_sentence_case(original):
-            current["sentence_annotation"] = original["sentence_annotation"]  # the file's own capitals
         order = row.provenance.get("fields") if original else None
         original.update(current)
         out = {key: original[key] for key in (order or current) if key in original}

@@ -30,6 +30,7 @@ from parley.locales import cldr
 from parley.checks.registry import CheckContext, checks_evaluate, errors_in, registry
 from parley.checks.services import check_results_replace_many
 from parley.checks.targets import TargetRef
+from parley.nlu import annotation as notation
 from parley.nlu import checks as nlu_checks
 from parley.nlu.models import Intent, SlotType, Utterance
 from parley.nlu.normalize import normalize_text
@@ -332,8 +333,13 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
     result = nlu_checks.parsed(draft, locale=tag, context=context)  # the checks' own parse, cached
     if schema.create_missing and result.annotation.slots:
         schema.ensure_slot_types({s.type for s in result.annotation.slots}, intent)
+    annotated = record["annot_utt"]
+    if result.annotation.slots and nlu_checks.locale_char_split(tag, context):
+        # Stored (and so exported) in MASSIVE's published form: a slot glued to its neighbours gets
+        # its notation spaces; a published row is kept as given. The file's own text stays in provenance.
+        annotated = notation.published_form(annotated)
     return {
-        "locale_id": locale.pk, "intent_id": intent_id, "text": text, "annotated": record["annot_utt"],
+        "locale_id": locale.pk, "intent_id": intent_id, "text": text, "annotated": annotated,
         "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, language=locale.language),
         "external_id": external_id, "partition": partition,
         # Imported with a trusted partition: the row is already in a dataset.
@@ -412,7 +418,7 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
             row["parallel_key"] = conll.parallel_key(record, partition=common["partition"], language=locale.tag)
             row["provenance"]["lines"] = record["lines"]
             row["provenance"]["as_imported"] = conll.fingerprint(intent=common["intent"],
-                                                                 annotated=common["annot_utt"])
+                                                                 annotated=row["annotated"])
         return row, field, reason
     return _validate_row(record, schema, options.get("locale", ""))
 

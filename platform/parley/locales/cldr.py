@@ -31,6 +31,14 @@ DEFAULT_CALENDAR_BY_TERRITORY = {
     "TH": "buddhist",
 }
 
+# CLDR common/properties/scriptMetadata.txt, field 7 "LB letters": YES where the major languages of
+# the script allow line breaks between letters, i.e. do not separate words with spaces (Han, kana,
+# Thai, Lao, Khmer, Myanmar, Yi, ...). Babel does not ship that file, so its YES rows are copied here.
+SCRIPTS_WITHOUT_WORD_SPACES = frozenset({
+    "Ahom", "Bopo", "Hanb", "Hani", "Hans", "Hant", "Hira", "Jpan", "Kana", "Khmr", "Kits", "Lana", "Laoo",
+    "Mymr", "Nshu", "Tale", "Talu", "Tang", "Tavt", "Thai", "Yiii",
+})
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -153,6 +161,22 @@ def locale_facts(tag: str) -> LocaleFacts:
         calendar=DEFAULT_CALENDAR_BY_TERRITORY.get(territory_for_data, "gregorian"),
         speaker_population=population,
     )
+
+
+def script_writes_without_spaces(script: str) -> bool:
+    """Whether text in this ISO 15924 script separates its words with no spaces (CLDR's LB letters)."""
+    return script in SCRIPTS_WITHOUT_WORD_SPACES
+
+
+@lru_cache(maxsize=1024)
+def tag_script(tag: str) -> str:
+    """The script a tag is written in: its own script subtag, else CLDR's likely script ("" if none).
+    The registry stores the same default in `Locale.script`; this is for callers holding only a tag."""
+    try:
+        parts = parse_tag(tag)
+    except InvalidTag:
+        return ""
+    return parts.script or (_maximized(parts.tag).script or "")
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .cldr import script_writes_without_spaces
+
 
 class Locale(models.Model):
     class Status(models.TextChoices):
@@ -57,6 +59,11 @@ class Locale(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tag} ({self.english_name})"
+
+    @property
+    def writes_without_spaces(self) -> bool:
+        """Whether this locale's script separates words with no spaces (CLDR, from `script`)."""
+        return script_writes_without_spaces(self.script)
 
 
 class LocaleAlias(models.Model):

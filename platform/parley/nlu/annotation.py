@@ -12,6 +12,19 @@ one space, a colon and one space, split on its FIRST occurrence (slot types neve
 whitespace, so a value may itself contain ``" : "``); the value is everything up to ``]``,
 verbatim. Nothing is trimmed, which is what makes ``serialize(parse(s).annotation) == s``.
 
+Scripts that write no spaces between words (Han, kana, Thai, Khmer, ...: CLDR's "LB letters")
+set each slot off by one space that ``utt`` does not have, because MASSIVE's loader cuts
+``annot_utt`` at whitespace and a slot must begin a chunk (ja-JP in MASSIVE 1.0)::
+
+    utt:       这周五点叫我起床
+    annot_utt: [date : 这周] [time : 五点] 叫我起床
+
+In those locales ("char split": MASSIVE's loader, and Parley, count characters there) one
+U+0020 directly outside each bracket is notation, not text: ``parse`` drops it when it rebuilds
+the plain text (and accepts an ``utt`` that has it too, as in "播放 [app_name : Spotify]" for
+"播放 Spotify"), ``serialize(spaced=True)`` writes it and ``published_form`` inserts it where a
+bracket touches another character.
+
 Pure Python, no Django: models, importers and exporters call this.
 """
 from __future__ import annotations
@@ -22,11 +35,12 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from parley.locales.cldr import script_writes_without_spaces, tag_script
+
 __all__ = [
     "OPEN",
     "CLOSE",
     "SEPARATOR",
-    "CHAR_SPLIT_LANGUAGES",
     "UNBALANCED_BRACKET",
     "NESTED_BRACKET",
     "MISSING_SEPARATOR",
@@ -38,6 +52,7 @@ __all__ = [
     "TOKEN_COUNT_MISMATCH",
     "SLOT_NOT_ALLOWED",
     "VALUE_WHITESPACE",
+    "TEXT_CASE_MISMATCH",
     "Slot",
     "Annotation",
     "Issue",
@@ -45,6 +60,7 @@ __all__ = [
     "AnnotationSyntaxError",
     "parse",
     "serialize",
+    "published_form",
     "plain_text",
     "is_char_split_locale",
     "tokenize",
@@ -57,9 +73,8 @@ OPEN = "["
 CLOSE = "]"
 SEPARATOR = " : "
 
-# Languages MASSIVE's loader (scripts/create_hf_dataset.py) tokenizes by character rather than by
-# whitespace: its list is ja-JP, zh-CN, zh-TW; we accept any region/script of these languages.
-CHAR_SPLIT_LANGUAGES = frozenset({"ja", "zh"})
+# The space that sets a slot off in scripts written without spaces (see the module docstring).
+NOTATION_SPACE = " "
 
 # Issue codes. Stable strings: callers and stored validation reports depend on them.
 # Errors:
@@ -75,6 +90,7 @@ TOKEN_COUNT_MISMATCH = "token_count_mismatch"  # annotation tokens don't line up
 # Warnings:
 SLOT_NOT_ALLOWED = "slot_not_allowed"  # known type, but not in allowed_slot_types
 VALUE_WHITESPACE = "value_whitespace"  # value starts or ends with whitespace
+TEXT_CASE_MISMATCH = "text_case_mismatch"  # plain text differs from utt in letter case only (SLURP)
 
 # Codes whose presence means the notation itself could not be turned into an Annotation.
 _BLOCKING = frozenset({
@@ -240,9 +256,14 @@ class AnnotationSyntaxError(ValueError):
 
 
 def is_char_split_locale(locale: str | None) -> bool:
-    """Whether MASSIVE tokenizes this locale by character (Japanese and Chinese).
+    """Whether this locale's script writes no spaces between words (CLDR's "LB letters": Han, kana,
+    Thai, Lao, Khmer, Myanmar, ...), so its tokens are characters and its slots are set off by
+    notation spaces. MASSIVE's loader char-splits ja-JP, zh-CN and zh-TW by default.
 
-    Case-insensitive; accepts "ja-JP", "ja_JP", bare "ja"/"zh", "zh-Hans-CN", "zh-Hant-TW".
+    Decided from the tag's script (its script subtag, else CLDR's likely script). Case-insensitive;
+    accepts "ja-JP", "ja_JP", "ja", "zh-Hant-TW", "th-TH". Callers holding the registry's
+    ``Locale`` pass its ``writes_without_spaces`` as ``char_split`` instead (a linguist may have
+    overridden the script).
     """
     if not locale or not isinstance(locale, str):
         return False
@@ -251,8 +272,11 @@ def is_char_split_locale(locale: str | None) -> bool:
 
 @lru_cache(maxsize=1024)
 def _char_split_tag(locale: str) -> bool:  # asked once per row of an import, for a few dozen tags
-    language = locale.strip().replace("_", "-").split("-", 1)[0].lower()
-    return language in CHAR_SPLIT_LANGUAGES
+    return script_writes_without_spaces(tag_script(locale.strip()))
+
+
+def _char_split(locale: str | None, char_split: bool | None) -> bool:
+    return is_char_split_locale(locale) if char_split is None else char_split
 
 
 _TOKEN = re.compile(r"\S+")
@@ -268,19 +292,19 @@ def _tokens_with_offsets(text: str, char_split: bool) -> list[tuple[str, int]]:
     return [(m.group(), m.start()) for m in pattern.finditer(text)]
 
 
-def tokenize(text: str, *, locale: str | None = None) -> list[str]:
-    """Whitespace tokens, or non-space characters for ja/zh locales.
+def tokenize(text: str, *, locale: str | None = None, char_split: bool | None = None) -> list[str]:
+    """Whitespace tokens, or non-space characters in char-split locales (``is_char_split_locale``).
 
     Note: for ja/zh MASSIVE's loader keeps all-ASCII whitespace chunks (code-switched Latin
     words) whole; here every character is a token, as Parley's export specifies. Counts compared
     with each other use the same rule on both sides, so validation is unaffected.
     """
-    return [tok for tok, _ in _tokens_with_offsets(text, is_char_split_locale(locale))]
+    return [tok for tok, _ in _tokens_with_offsets(text, _char_split(locale, char_split))]
 
 
-def token_count(text: str, *, locale: str | None = None) -> int:
-    """Number of tokens in ``text``: whitespace-split, or non-space characters for ja/zh."""
-    return len(_tokens_with_offsets(text, is_char_split_locale(locale)))
+def token_count(text: str, *, locale: str | None = None, char_split: bool | None = None) -> int:
+    """Number of tokens in ``text``: whitespace-split, or non-space characters when char-split."""
+    return len(_tokens_with_offsets(text, _char_split(locale, char_split)))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -334,8 +358,99 @@ def _boundary_inside_token(annotation: Annotation) -> bool:
     return False
 
 
+def _without_notation_spaces(parts: list[str], slots: list[Slot]) -> Annotation:
+    """The annotation with the one notation space outside each bracket taken out of the text.
+
+    ``parts`` alternate text outside the slots (even indexes, possibly empty) and slot values, as
+    parse() rebuilt them. A piece between two slots that is one space ("] [") was that one shared
+    space; otherwise a piece loses one leading space after a slot and one trailing space before one.
+    """
+    compact = parts[:]
+    last = len(parts) - 1
+    for index in range(0, last + 1, 2):
+        piece = parts[index]
+        if 0 < index < last and piece == NOTATION_SPACE:
+            compact[index] = ""
+            continue
+        if index and piece[:1] == NOTATION_SPACE:
+            piece = piece[1:]
+        if index < last and piece[-1:] == NOTATION_SPACE:
+            piece = piece[:-1]
+        compact[index] = piece
+    spaced_out: list[Slot] = []
+    length = 0
+    for index, piece in enumerate(compact):
+        if index % 2:
+            spaced_out.append(_built(Slot, type=slots[index // 2].type, value=piece, start=length,
+                                     end=length + len(piece)))
+        length += len(piece)
+    return _built(Annotation, text="".join(compact), slots=tuple(spaced_out))
+
+
+def _aligned_to_utt(annotation: Annotation, utt: str) -> Annotation | None:
+    """The annotation over ``utt`` when ``utt`` is its text with some of the notation spaces left
+    out (each bracket on its own: "播放 [app_name : Spotify]上的歌" for "播放 Spotify上的歌"), else None.
+
+    Each piece of text outside the slots is tried with and without its notation spaces; a choice
+    holds when ``utt`` goes on with the next slot's value (or ends after the last piece).
+    """
+    segments = annotation.segments()
+    slots: list[Slot] = []
+    cursor = 0
+    last = len(segments) - 1
+    for index, (piece, slot) in enumerate(segments):
+        if slot is not None:
+            if not utt.startswith(piece, cursor):
+                return None
+            slots.append(_built(Slot, type=slot.type, value=piece, start=cursor, end=cursor + len(piece)))
+            cursor += len(piece)
+            continue
+        lead = bool(index) and piece[0] == NOTATION_SPACE
+        trail = index < last and piece[-1] == NOTATION_SPACE
+        candidates = [piece]
+        if lead:
+            candidates.append(piece[1:])
+        if trail:
+            candidates.append(piece[:-1])
+            if lead and len(piece) > 1:
+                candidates.append(piece[1:-1])
+        following = segments[index + 1][0] if index < last else None
+        for candidate in candidates:
+            end = cursor + len(candidate)
+            if utt.startswith(candidate, cursor) and (
+                    utt.startswith(following, end) if following is not None else end == len(utt)):
+                cursor = end
+                break
+        else:
+            return None
+    if cursor != len(utt):
+        return None
+    return _built(Annotation, text=utt, slots=tuple(slots))
+
+
+def _over_differently_cased_utt(annotation: Annotation, utt: str, warnings: list[Issue]) -> Annotation:
+    """When the annotation's text and utt differ in letter case only (31 rows of SLURP's test split:
+    "[date : Friday]" in "... this friday"), a warning and the annotation over utt's own characters;
+    otherwise the annotation unchanged (and the text check rejects it)."""
+    text = annotation.text
+    if len(text) != len(utt) or text.lower() != utt.lower():
+        return annotation
+    if any(a != b and a.lower() != b.lower() for a, b in zip(text, utt)):
+        return annotation  # equal only once lower-cased as a whole (a character whose lower case is longer)
+    first = next(i for i, (a, b) in enumerate(zip(text, utt)) if a != b)
+    warnings.append(Issue(
+        TEXT_CASE_MISMATCH,
+        f"plain text of the annotation differs from utt in letter case only, first at utt offset {first} "
+        f"(annotation has {text[first:first + 12]!r}, utt has {utt[first:first + 12]!r}); both are kept",
+        first,
+    ))
+    slots = tuple(_built(Slot, type=s.type, value=utt[s.start:s.end], start=s.start, end=s.end)
+                  for s in annotation.slots)
+    return _built(Annotation, text=utt, slots=slots)
+
+
 def _check_against_utt(
-    annotation: Annotation, utt: str, locale: str | None, errors: list[Issue]
+    annotation: Annotation, utt: str, char_split: bool, errors: list[Issue]
 ) -> None:
     text = annotation.text
     if text != utt:
@@ -352,7 +467,6 @@ def _check_against_utt(
     # Count tokens per segment, i.e. the tokens a BIO export produces. When the text matches
     # utt this only differs from utt's count if a slot boundary falls inside a whitespace token
     # (e.g. "[person : john]'s"), which no token-level label sequence can represent.
-    char_split = is_char_split_locale(locale)
     if text == utt and (char_split or not _boundary_inside_token(annotation)):
         return  # the common case, decided from the slot boundaries alone (imports run this per row)
     annotated: list[str] = []
@@ -381,12 +495,17 @@ def parse(
     slot_types: Collection[str] | None = None,
     allowed_slot_types: Collection[str] | None = None,
     locale: str | None = None,
+    char_split: bool | None = None,
 ) -> ParseResult:
     """Parse MASSIVE ``annot_utt`` notation. Never raises for any string input.
 
+    - ``locale`` / ``char_split``: whether the locale writes no spaces between words (``char_split``
+      wins; else decided from the tag, see ``is_char_split_locale``). Then tokens are characters,
+      the notation space outside each bracket is not text, and ``annotation`` is over ``utt``
+      (or over the text without notation spaces when no ``utt`` is given).
     - ``utt``: if given, the rebuilt plain text must equal it (``text_mismatch``) and its
-      tokens must line up with the annotation's (``token_count_mismatch``; characters for ja/zh
-      ``locale``). Skipped when the notation is malformed, and the first error says so.
+      tokens must line up with the annotation's (``token_count_mismatch``). Skipped when the
+      notation is malformed, and the first error says so.
     - ``slot_types``: the known slot vocabulary; others are ``unknown_slot_type`` errors.
     - ``allowed_slot_types``: types allowed in this context (e.g. for an intent); a known type
       outside it is a ``slot_not_allowed`` WARNING (not reported again if already unknown).
@@ -481,44 +600,89 @@ def parse(
         length += len(value)
         cursor = closed + 1
     text_parts.append(annot_utt[cursor:])
-    # Slots in order, non-overlapping, each spanning its value in the text: true by construction.
-    annotation = _built(Annotation, text="".join(text_parts), slots=tuple(slots))
-
+    text = "".join(text_parts)
+    char_split = _char_split(locale, char_split)
+    if char_split and slots and (utt is None or text != utt):
+        # Written without spaces: the notation spaces are not text (see the module docstring).
+        annotation = _without_notation_spaces(text_parts, slots)
+        if utt is not None and annotation.text != utt:
+            spaced = _built(Annotation, text=text, slots=tuple(slots))
+            annotation = _aligned_to_utt(spaced, utt) or annotation
+    else:
+        # Slots in order, non-overlapping, each spanning its value in the text: true by construction.
+        annotation = _built(Annotation, text=text, slots=tuple(slots))
     if utt is not None:
-        _check_against_utt(annotation, utt, locale, errors)
+        if annotation.text != utt:
+            annotation = _over_differently_cased_utt(annotation, utt, warnings)
+        _check_against_utt(annotation, utt, char_split, errors)
     return ParseResult(annotation=annotation, errors=errors, warnings=warnings)
 
 
-def plain_text(annot_utt: str) -> str:
-    """The plain utterance of ``annot_utt`` (slot markup removed, values kept).
+def plain_text(annot_utt: str, *, locale: str | None = None, char_split: bool | None = None) -> str:
+    """The plain utterance of ``annot_utt`` (slot markup removed, values kept; in char-split
+    locales the notation spaces too).
 
     Raises AnnotationSyntaxError (a ValueError) if the notation is malformed.
     """
-    result = parse(annot_utt)
+    result = parse(annot_utt, locale=locale, char_split=char_split)
     if result.annotation is None:
         raise AnnotationSyntaxError(result.errors)
     return result.annotation.text
 
 
-def serialize(annotation: Annotation) -> str:
-    """MASSIVE notation for ``annotation``: text verbatim, slots as ``[type : value]``."""
+def serialize(annotation: Annotation, *, spaced: bool = False) -> str:
+    """MASSIVE notation for ``annotation``: text verbatim, slots as ``[type : value]``.
+
+    ``spaced`` (locales written without spaces) sets every slot off by one notation space, except
+    at the very start and end, one space between two adjacent slots: "[date : 这周] [time : 五点] 叫我起床".
+    """
     out: list[str] = []
+    after_slot = False
     for piece, slot in annotation.segments():
-        out.append(piece if slot is None else f"{OPEN}{slot.type}{SEPARATOR}{slot.value}{CLOSE}")
+        if slot is None:
+            if spaced and after_slot:
+                out.append(NOTATION_SPACE)
+            out.append(piece)
+            after_slot = False
+        else:
+            if spaced and out:
+                out.append(NOTATION_SPACE)
+            out.append(f"{OPEN}{slot.type}{SEPARATOR}{slot.value}{CLOSE}")
+            after_slot = True
     return "".join(out)
+
+
+# "[" after a non-space (but not after "]", which the other branch already set off) or "]" before one.
+_BRACKET_TOUCHING = re.compile(r"(?<=[^\s\]])\[|\](?=\S)")
+
+
+def published_form(annot_utt: str) -> str:
+    """``annot_utt`` with one notation space inserted wherever a bracket touches a character that is
+    not whitespace (the form of MASSIVE's ja-JP/zh-CN/zh-TW files, which its loader needs: every
+    "[" begins a whitespace chunk). Nothing else changes, so the text it stands for is the same.
+    For locales written without spaces only; "][" becomes "] [".
+    """
+    if OPEN not in annot_utt:
+        return annot_utt
+    return _BRACKET_TOUCHING.sub(_spaced_bracket, annot_utt)
+
+
+def _spaced_bracket(match: re.Match) -> str:
+    return NOTATION_SPACE + OPEN if match.group() == OPEN else CLOSE + NOTATION_SPACE
 
 
 # --------------------------------------------------------------------------- BIO
 
 
-def to_bio(annotation: Annotation, *, locale: str | None = None) -> list[tuple[str, str]]:
+def to_bio(annotation: Annotation, *, locale: str | None = None, char_split: bool | None = None
+           ) -> list[tuple[str, str]]:
     """(token, tag) pairs with IOB2 tags ``B-type``/``I-type``/``O``.
 
-    Tokens are whitespace tokens, or non-space characters for ja/zh. Each slot value and each
+    Tokens are whitespace tokens, or non-space characters when char-split. Each slot value and each
     piece of outside text is tokenized separately, so a slot boundary inside a word (which
     parse() reports as token_count_mismatch against utt) still yields correct tags.
     """
-    char_split = is_char_split_locale(locale)
+    char_split = _char_split(locale, char_split)
     pairs: list[tuple[str, str]] = []
     for piece, slot in annotation.segments():
         for n, (token, _) in enumerate(_tokens_with_offsets(piece, char_split)):
@@ -530,17 +694,18 @@ def to_bio(annotation: Annotation, *, locale: str | None = None) -> list[tuple[s
     return pairs
 
 
-def from_bio(pairs: Iterable[tuple[str, str]], *, locale: str | None = None) -> Annotation:
+def from_bio(pairs: Iterable[tuple[str, str]], *, locale: str | None = None, char_split: bool | None = None
+             ) -> Annotation:
     """Build an Annotation from (token, tag) pairs.
 
-    Tokens are joined with single spaces, or with nothing for ja/zh. So
+    Tokens are joined with single spaces, or with nothing when char-split. So
     ``from_bio(to_bio(a)) == a`` holds only when ``a.text`` is its tokens joined that way
-    (single spaces, no leading/trailing whitespace; no whitespace at all for ja/zh) and every
+    (single spaces, no leading/trailing whitespace; no whitespace at all when char-split) and every
     slot covers whole tokens. An ``I-x`` not continuing an ``x`` slot starts a new slot, as
     conlleval does. Raises ValueError on malformed tags or tokens that are empty or contain
     whitespace.
     """
-    separator = "" if is_char_split_locale(locale) else " "
+    separator = "" if _char_split(locale, char_split) else " "
     text_parts: list[str] = []
     spans: list[list] = []  # [type, start, end]
     length = 0

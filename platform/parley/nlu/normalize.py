@@ -1,8 +1,9 @@
 """The normalized form of an utterance, used to find duplicates across sources.
 
-NFKC, case-folded, punctuation dropped, whitespace collapsed; for scripts written without
-spaces (Japanese, Chinese, Thai, Khmer, Lao, Burmese) ICU's word breaker inserts the word
-boundaries, so "明日の天気" and "明日 の 天気" normalize alike.
+NFKC, case-folded, punctuation dropped, whitespace collapsed; for languages whose script is
+written without spaces (CLDR's "LB letters" scripts: Japanese, Chinese, Cantonese, Thai, Khmer,
+Lao, Burmese, ...) ICU's word breaker inserts the word boundaries, so "明日の天気" and
+"明日 の 天気" normalize alike.
 """
 import unicodedata
 from functools import lru_cache
@@ -10,7 +11,14 @@ from functools import lru_cache
 from icu4py.breakers import WordBreaker
 from icu4py.locale import Locale as IcuLocale
 
-SEGMENTED_LANGUAGES = frozenset({"ja", "zh", "yue", "th", "km", "lo", "my"})
+from parley.locales.cldr import script_writes_without_spaces, tag_script
+
+
+@lru_cache(maxsize=512)
+def is_segmented_language(language: str) -> bool:
+    """Whether the language's (likely) script writes no spaces between words: its words are found
+    by ICU's word breaker, not by spaces. Decided once per language."""
+    return bool(language) and script_writes_without_spaces(tag_script(language))
 
 
 @lru_cache(maxsize=64)
@@ -38,6 +46,6 @@ def _strip_punctuation(text: str) -> str:
 
 def normalize_text(text: str, *, language: str = "") -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
-    if language in SEGMENTED_LANGUAGES:
+    if is_segmented_language(language):
         folded = " ".join(WordBreaker(folded.replace(" ", ""), _icu_locale(language)))
     return " ".join(_strip_punctuation(folded).split())

@@ -48,6 +48,12 @@ def intent_slot_types_allow(*, intent: Intent, slot_types: list[SlotType]) -> No
     intent.slot_types.add(*slot_types)
 
 
+def annotation_in_published_form(*, annotated: str, locale) -> str:
+    """How Parley writes an annotation of `locale`: as MASSIVE publishes it, so in a script written
+    without spaces each slot is set off by a space (its loader needs every "[" to begin a chunk)."""
+    return notation.published_form(annotated) if locale.writes_without_spaces else annotated
+
+
 def slots_as_json(parsed: notation.Annotation) -> list[dict]:
     return [{"type": s.type, "value": s.value, "start": s.start, "end": s.end} for s in parsed.slots]
 
@@ -140,6 +146,7 @@ def utterances_bulk_insert(*, rows: Iterable[tuple]) -> int:
 def utterance_annotation_update(*, utterance: Utterance, annotated: str, actor, intent: Intent | None = None) -> Utterance:
     """A linguist's edit: re-parse, re-derive text, slots and normalized form; log the change."""
     intent = intent or utterance.intent
+    annotated = annotation_in_published_form(annotated=annotated, locale=utterance.locale)
     built, findings = utterance_edit_evaluate(utterance=utterance, annotated=annotated, intent=intent)
     errors = edit_errors_as_messages(findings)
     if errors:
@@ -195,10 +202,12 @@ def utterance_create(*, locale, intent: Intent, annotated: str, source: str, act
     """One new utterance from its MASSIVE-notation annotation, checked by the utterance checks.
 
     Errors refuse it (ValidationError on `annotated`, every message with its position); warnings
-    are stored against the row. Text, slots and normalized form are derived from the annotation.
+    are stored against the row. Text, slots and normalized form are derived from the annotation,
+    which is stored in its published form (`annotation_in_published_form`).
     """
     if status not in (Utterance.Status.DRAFT, Utterance.Status.SUBMITTED):
         raise ValidationError({"status": f"a new utterance starts as draft or submitted, not {status!r}"})
+    annotated = annotation_in_published_form(annotated=annotated, locale=locale)
     draft = Utterance(locale=locale, intent=intent, text="", annotated=annotated, source=source)
     built, findings = utterance_edit_evaluate(utterance=draft, annotated=annotated, intent=intent)
     errors = edit_errors_as_messages(findings)
@@ -393,11 +402,12 @@ def guide_examples_clean(*, examples, locale) -> list[str]:
     known = set(SlotType.objects.values_list("name", flat=True))
     problems = []
     for number, example in enumerate(examples, start=1):
-        result = notation.parse(example, slot_types=known, locale=locale.tag)
+        result = notation.parse(example, slot_types=known, char_split=locale.writes_without_spaces)
         problems += [f"example {number}: {i.message} (position {i.position})" for i in result.errors]
     if problems:
         raise ValidationError({"examples": problems})
-    return examples
+    # Shown to annotators as the notation to follow, so in the published form like stored utterances.
+    return [annotation_in_published_form(annotated=example, locale=locale) for example in examples]
 
 
 def _guide_save(model, owner_field: str, owner, *, locale, actor, description, guidance, examples):

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parley.nlu import annotation as notation
-
 from .massive import read_records  # the same jsonl reading rules (UTF-8, BOM, per-line errors, archives)
 from .sources import RowError
 
@@ -36,24 +34,10 @@ def as_common_row(record: dict, *, file: str, default_locale: str) -> tuple[dict
     return {
         "id": str(record["slurp_id"]), "locale": default_locale, "scenario": scenario, "intent": intent,
         "partition": PARTITION_BY_STEM.get(Path(file).stem, "unassigned"),
-        "utt": record["sentence"], "annot_utt": annotation_in_sentence_case(record),
+        # Both as published: SLURP lower-cases `sentence` but some annotations keep a capital
+        # ("[date : Friday]"); the utterance checks accept a case-only difference with a warning.
+        "utt": record["sentence"], "annot_utt": record["sentence_annotation"],
     }, "", ""
-
-
-def annotation_in_sentence_case(record: dict) -> str:
-    """SLURP lower-cases `sentence` but some annotations keep a capital ("[date : Friday]").
-    When that is the only difference, the annotation is rewritten over the sentence's own
-    characters (the record as published stays in provenance); any other difference is left for
-    validation to reject."""
-    annotated, sentence = record["sentence_annotation"], record["sentence"]
-    parsed = notation.parse(annotated) if isinstance(annotated, str) and isinstance(sentence, str) else None
-    if parsed is None or parsed.annotation is None:
-        return annotated
-    text = parsed.annotation.text
-    if text == sentence or len(text) != len(sentence) or text.lower() != sentence.lower():
-        return annotated
-    slots = tuple(notation.Slot(s.type, sentence[s.start:s.end], s.start, s.end) for s in parsed.annotation.slots)
-    return notation.serialize(notation.Annotation(sentence, slots))
 
 
 def intent_of(record: dict) -> str | None:

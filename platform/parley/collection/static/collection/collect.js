@@ -74,6 +74,12 @@
         var value = input.value, picked = value.slice(start, end).trim();
         if (!picked) { return; }
         var wrapped = "[" + button.dataset.slot + " : " + picked + "]";
+        if (input.dataset.spacedSlots) {
+          // Written without spaces: MASSIVE's published form sets each slot off by one space,
+          // which is notation, not text (its loader needs every "[" to begin a chunk).
+          if (start > 0 && !/\s/.test(value.charAt(start - 1))) { wrapped = " " + wrapped; }
+          if (end < value.length && !/\s/.test(value.charAt(end))) { wrapped = wrapped + " "; }
+        }
         input.value = value.slice(0, start) + wrapped + value.slice(end);
         input.focus();
         input.setSelectionRange(start + wrapped.length, start + wrapped.length);

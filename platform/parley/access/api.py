@@ -20,7 +20,7 @@ from .permissions import NO_SCOPE_NEEDED
 from .scopes import SCOPES
 from .scoping import actor_of
 from .selectors import token_list, token_unusable_scopes, user_memberships
-from .services import token_create, token_revoke
+from .services import TokenMintRefused, token_create, token_revoke
 
 
 class MembershipSerializer(serializers.Serializer):
@@ -83,7 +83,12 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       viewsets.GenericViewSet):
-    """Platform admins manage pipeline tokens. The plaintext token is returned once, at creation."""
+    """Platform admins manage pipeline tokens. The plaintext token is returned once, at creation.
+
+    A token never grants more than its creator holds (`token_mint_problems`): a creator limited
+    to some locales (a token's limit, or roles held in some locales only) mints only for itself,
+    inside its locales, scopes and expiry.
+    """
 
     serializer_class = ApiTokenSerializer
     required_scopes = {"read": "tokens:admin", "write": "tokens:admin"}
@@ -98,14 +103,18 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     @extend_schema(responses={201: ApiTokenCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        if not actor_of(request).can("access.add_apitoken"):
+        actor = actor_of(request)
+        if not actor.can("access.add_apitoken"):
             raise PermissionDenied("Only platform admins create API tokens.")
         body = ApiTokenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        token, plaintext = token_create(user=data["user"], name=data["name"], scopes=data["scopes"],
-                                        locales=data.get("locales", []), expires_at=data.get("expires_at"),
-                                        actor=request.user)
+        try:
+            token, plaintext = token_create(user=data["user"], name=data["name"], scopes=data["scopes"],
+                                            locales=data.get("locales", []), expires_at=data.get("expires_at"),
+                                            actor=request.user, creator_token=actor.token)
+        except TokenMintRefused as exc:
+            raise PermissionDenied(str(exc)) from None
         out = ApiTokenCreatedSerializer(token).data
         out["token"] = plaintext
         return Response(out, status=status.HTTP_201_CREATED)

@@ -97,7 +97,8 @@ def test_create_missing_needs_a_platform_wide_grant(world, importer, django_capt
     expected = CREATE_MISSING[importer]
     assert response.status_code == expected, response.content
     created = (Locale.objects.filter(tag="de-AT").exists(), Scenario.objects.filter(name="weather").exists(),
-               Intent.objects.filter(name="weather_query").exists(), SlotType.objects.filter(name="place_name").exists())
+               Intent.objects.filter(name="weather_query").exists(),
+               SlotType.objects.filter(name="place_name").exists())
     assert created == ((expected == 202),) * 4
     if importer in ("admin_de_token", "de_admin"):  # may import, but not create shared schema
         assert "platform-wide" in response.json()["error"]["message"]

@@ -128,7 +128,8 @@ def import_scope(*, user, token=None):
 
 def import_may_create_schema(*, user, token=None) -> bool:
     """Creating shared schema needs a platform-wide grant (every locale, no token locale limit)."""
-    return all(locales_for(user, perm, token) is ALL_LOCALES for perm in (IMPORT_PERMISSION, *SCHEMA_CREATE_PERMISSIONS))
+    return all(locales_for(user, perm, token) is ALL_LOCALES
+               for perm in (IMPORT_PERMISSION, *SCHEMA_CREATE_PERMISSIONS))
 
 
 class ImportStarterRefused(Exception):

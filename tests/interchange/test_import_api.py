@@ -7,7 +7,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 import factories as f
-from factories import DE, EN, jsonl
+from factories import DE, EN, JA, jsonl
 from parley.interchange.models import ImportBatch
 from parley.nlu.models import Utterance
 
@@ -211,3 +211,33 @@ def test_a_starter_who_lost_the_role_before_the_worker_runs_writes_nothing(djang
     batch = ImportBatch.objects.get(pk=batch_id)
     assert batch.status == "failed" and "may no longer import" in batch.error
     assert not Utterance.objects.exists()
+
+
+@pytest.mark.worker
+def test_real_worker_asks_the_batchs_starter_again(celery_worker_process, tmp_path):
+    """A worker process runs the batches: the de-DE token's rows outside de-DE are rejects, and
+    the batch of a token revoked after queueing writes nothing."""
+    from parley.access.services import token_revoke
+    from parley.interchange.services import import_batch_create
+    from parley.interchange.tasks import import_batch_queue
+    from parley.runs.models import TaskRun
+    from workers import wait_for_run
+
+    de, _ = f.locale("de-DE"), f.locale("ja-JP")
+    f.intent("alarm_set", "alarm", slots=["time", "date"])
+    admin = f.member("platform_admin", None, username="root")
+    limited, _ = f.token(admin, scopes=["imports:write"], locales=[de])
+    revoked, _ = f.token(admin, scopes=["imports:write"], locales=[de])
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(jsonl(DE, JA), encoding="utf-8")
+    kept = import_batch_create(format="massive", path=str(path), actor=admin, token=limited)
+    lost = import_batch_create(format="massive", path=str(path), actor=admin, token=revoked)
+    token_revoke(token=revoked, actor="test")
+    runs = [import_batch_queue(batch=batch, actor=admin) for batch in (kept, lost)]
+    for run in runs:
+        assert wait_for_run(run).status == TaskRun.Status.SUCCEEDED
+    kept.refresh_from_db(), lost.refresh_from_db()
+    assert (kept.status, kept.rows_accepted, kept.rows_rejected) == ("completed", 1, 1)
+    assert "outside the locales this import may write" in kept.rejects.get().reason
+    assert lost.status == "failed" and "revoked" in lost.error
+    assert list(Utterance.objects.values_list("locale__tag", flat=True)) == ["de-DE"]

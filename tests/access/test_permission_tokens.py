@@ -135,3 +135,10 @@ def test_admin_form_applies_the_same_rule(world):
     problems = token_mint_problems(creator=world["actors"]["de_minter"], user=world["actors"]["lead"],
                                    scopes=["utterances:write"], locales=[world["ja"]], expires_at=None)
     assert set(problems) == {"user", "locales", "scopes"}
+
+
+@pytest.mark.parametrize("creator, platform_wide", [
+    ("admin", True), ("admin_wide_token", True), ("admin_de_token", False), ("de_minter", False), ("lead", False),
+])
+def test_me_says_platform_admin_only_for_platform_wide_callers(world, creator, platform_wide):
+    assert api_client(world, creator).get("/api/v1/me/").json()["is_platform_admin"] is platform_wide

@@ -44,7 +44,9 @@ class MeView(APIView):
         token = actor.token
         return Response({
             "username": request.user.get_username(),
-            "is_platform_admin": request.user.is_superuser or actor.can("access.add_apitoken"),
+            # Platform-wide: a token limited to some locales is not, whoever its user is.
+            "is_platform_admin": actor.can("access.add_apitoken")
+            and actor.locale_tags("access.add_apitoken") is None,
             "roles": MembershipSerializer(user_memberships(user=request.user), many=True).data,
             "token": None if token is None else {
                 "name": token.name, "prefix": token.prefix, "scopes": token.scopes,

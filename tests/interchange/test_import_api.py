@@ -7,7 +7,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 import factories as f
-from factories import DE, EN, jsonl
+from factories import DE, EN, JA, jsonl
 from parley.interchange.models import ImportBatch
 from parley.nlu.models import Utterance
 
@@ -171,3 +171,81 @@ def test_admin_batch_page_shows_the_first_rejects_and_links_the_full_report(admi
     assert report.status_code == 200
     assert b"".join(report.streaming_content if report.streaming else [report.content]).count(
         b"invalid JSON") == INLINE_REJECTS + 5
+
+
+def _queued_upload(client, rows, django_capture_on_commit_callbacks):
+    """Upload through the API; return the batch id and the callbacks that would queue its task."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("de.jsonl", jsonl(*rows).encode()),
+                                                    "format": "massive"}, format="multipart")
+    assert response.status_code == 202, response.content
+    return response.json()["id"], callbacks
+
+
+def test_a_token_revoked_before_the_worker_runs_writes_nothing(django_capture_on_commit_callbacks):
+    from parley.access.services import token_revoke
+
+    de = f.locale("de-DE")
+    f.intent("alarm_set", "alarm", slots=["time", "date"])
+    admin = f.member("platform_admin", None, username="root")
+    token, plaintext = f.token(admin, scopes=["imports:write"], locales=[de])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    batch_id, callbacks = _queued_upload(client, [DE], django_capture_on_commit_callbacks)
+    batch = ImportBatch.objects.get(pk=batch_id)
+    assert batch.token == token and batch.started_with == {"user": admin.pk, "token": token.pk,
+                                                           "token_locales": [de.pk]}
+    token_revoke(token=token, actor="test")
+    for callback in callbacks:
+        callback()  # the worker picks the task up now
+    batch.refresh_from_db()
+    assert batch.status == "failed" and "revoked" in batch.error
+    assert not Utterance.objects.exists()
+
+
+def test_a_starter_who_lost_the_role_before_the_worker_runs_writes_nothing(django_capture_on_commit_callbacks):
+    from parley.access.models import Membership
+    from parley.access.services import membership_revoke
+
+    de = f.locale("de-DE")
+    f.intent("alarm_set", "alarm", slots=["time", "date"])
+    admin = f.member("platform_admin", de, username="de-admin")
+    client = APIClient()
+    client.force_authenticate(admin)
+    batch_id, callbacks = _queued_upload(client, [DE], django_capture_on_commit_callbacks)
+    membership_revoke(membership=Membership.objects.get(user=admin), actor="test")
+    for callback in callbacks:
+        callback()
+    batch = ImportBatch.objects.get(pk=batch_id)
+    assert batch.status == "failed" and "may no longer import" in batch.error
+    assert not Utterance.objects.exists()
+
+
+@pytest.mark.worker
+def test_real_worker_asks_the_batchs_starter_again(celery_worker_process, tmp_path):
+    """A worker process runs the batches: the de-DE token's rows outside de-DE are rejects, and
+    the batch of a token revoked after queueing writes nothing."""
+    from parley.access.services import token_revoke
+    from parley.interchange.services import import_batch_create
+    from parley.interchange.tasks import import_batch_queue
+    from parley.runs.models import TaskRun
+    from workers import wait_for_run
+
+    de, _ = f.locale("de-DE"), f.locale("ja-JP")
+    f.intent("alarm_set", "alarm", slots=["time", "date"])
+    admin = f.member("platform_admin", None, username="root")
+    limited, _ = f.token(admin, scopes=["imports:write"], locales=[de])
+    revoked, _ = f.token(admin, scopes=["imports:write"], locales=[de])
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(jsonl(DE, JA), encoding="utf-8")
+    kept = import_batch_create(format="massive", path=str(path), actor=admin, token=limited)
+    lost = import_batch_create(format="massive", path=str(path), actor=admin, token=revoked)
+    token_revoke(token=revoked, actor="test")
+    runs = [import_batch_queue(batch=batch, actor=admin) for batch in (kept, lost)]
+    for run in runs:
+        assert wait_for_run(run).status == TaskRun.Status.SUCCEEDED
+    kept.refresh_from_db(), lost.refresh_from_db()
+    assert (kept.status, kept.rows_accepted, kept.rows_rejected) == ("completed", 1, 1)
+    assert "outside the locales this import may write" in kept.rejects.get().reason
+    assert lost.status == "failed" and "revoked" in lost.error
+    assert list(Utterance.objects.values_list("locale__tag", flat=True)) == ["de-DE"]

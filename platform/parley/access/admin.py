@@ -14,7 +14,8 @@ from .models import ApiToken, Membership, Role
 from .scopes import SCOPES
 from .scoping import can, locale_tags_for
 from .selectors import token_unusable_scopes
-from .services import access_changed, membership_grant, membership_revoke, token_create, token_revoke
+from .services import (access_changed, membership_grant, membership_revoke, token_create, token_mint_problems,
+                       token_revoke)
 
 User = get_user_model()
 
@@ -124,12 +125,23 @@ class RoleAdmin(PlatformAdminOnly):
 
 
 class ApiTokenAddForm(forms.ModelForm):
+    creator = None  # the admin's user, set by ApiTokenAdmin.get_form
     scopes = forms.MultipleChoiceField(choices=[(k, f"{k} — {v}") for k, v in SCOPES.items()],
                                        widget=forms.CheckboxSelectMultiple)
 
     class Meta:
         model = ApiToken
         fields = ["name", "user", "scopes", "locales", "expires_at"]
+
+    def clean(self):
+        # The service refuses a token granting more than its creator holds; say so on the form.
+        data = super().clean()
+        if self.creator is not None and data.get("user") and data.get("scopes"):
+            problems = token_mint_problems(creator=self.creator, user=data["user"], scopes=data["scopes"],
+                                           locales=data.get("locales") or [], expires_at=data.get("expires_at"))
+            for field, reason in problems.items():
+                self.add_error(field, reason)
+        return data
 
 
 @admin.register(ApiToken)
@@ -142,7 +154,9 @@ class ApiTokenAdmin(PlatformAdminOnly):
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
-            kwargs["form"] = ApiTokenAddForm
+            form = super().get_form(request, obj, **{**kwargs, "form": ApiTokenAddForm})
+            form.creator = request.user
+            return form
         return super().get_form(request, obj, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):

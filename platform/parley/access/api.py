@@ -20,7 +20,7 @@ from .permissions import NO_SCOPE_NEEDED
 from .scopes import SCOPES
 from .scoping import actor_of
 from .selectors import token_list, token_unusable_scopes, user_memberships
-from .services import token_create, token_revoke
+from .services import TokenMintRefused, token_create, token_revoke
 
 
 class MembershipSerializer(serializers.Serializer):
@@ -44,7 +44,9 @@ class MeView(APIView):
         token = actor.token
         return Response({
             "username": request.user.get_username(),
-            "is_platform_admin": request.user.is_superuser or actor.can("access.add_apitoken"),
+            # Platform-wide: a token limited to some locales is not, whoever its user is.
+            "is_platform_admin": actor.can("access.add_apitoken")
+            and actor.locale_tags("access.add_apitoken") is None,
             "roles": MembershipSerializer(user_memberships(user=request.user), many=True).data,
             "token": None if token is None else {
                 "name": token.name, "prefix": token.prefix, "scopes": token.scopes,
@@ -83,7 +85,12 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       viewsets.GenericViewSet):
-    """Platform admins manage pipeline tokens. The plaintext token is returned once, at creation."""
+    """Platform admins manage pipeline tokens. The plaintext token is returned once, at creation.
+
+    A token never grants more than its creator holds (`token_mint_problems`): a creator limited
+    to some locales (a token's limit, or roles held in some locales only) mints only for itself,
+    inside its locales, scopes and expiry.
+    """
 
     serializer_class = ApiTokenSerializer
     required_scopes = {"read": "tokens:admin", "write": "tokens:admin"}
@@ -98,14 +105,18 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     @extend_schema(responses={201: ApiTokenCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        if not actor_of(request).can("access.add_apitoken"):
+        actor = actor_of(request)
+        if not actor.can("access.add_apitoken"):
             raise PermissionDenied("Only platform admins create API tokens.")
         body = ApiTokenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        token, plaintext = token_create(user=data["user"], name=data["name"], scopes=data["scopes"],
-                                        locales=data.get("locales", []), expires_at=data.get("expires_at"),
-                                        actor=request.user)
+        try:
+            token, plaintext = token_create(user=data["user"], name=data["name"], scopes=data["scopes"],
+                                            locales=data.get("locales", []), expires_at=data.get("expires_at"),
+                                            actor=request.user, creator_token=actor.token)
+        except TokenMintRefused as exc:
+            raise PermissionDenied(str(exc)) from None
         out = ApiTokenCreatedSerializer(token).data
         out["token"] = plaintext
         return Response(out, status=status.HTTP_201_CREATED)

@@ -16,8 +16,8 @@ from parley.config.generations import GenerationMemo, generation_bump, values_co
 from parley.events.services import event_record
 
 from .models import ApiToken, Membership, Role
-from .scopes import SCOPES
-from .scoping import forget_cached_scopes, role_scopes, token_locale_ids
+from .scopes import SCOPE_NEEDS, SCOPES
+from .scoping import ALL_LOCALES, forget_cached_scopes, locales_for, role_scopes, token_locale_ids
 
 TOKEN_PREFIX = "prl"
 # Bumped by every write that changes what a token may do: memberships, revocation, a role's
@@ -66,10 +66,77 @@ def _validate_scopes(scopes) -> list[str]:
     return sorted(set(scopes))
 
 
+MINT_PERMISSION = "access.add_apitoken"
+
+
+class TokenMintRefused(PermissionError):
+    """The creator asked for a token granting more than it holds itself; `problems` by field."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        super().__init__("A token never grants more than its creator holds: "
+                         + "; ".join(f"{field}: {reason}" for field, reason in problems.items()))
+
+
+def token_mint_problems(*, creator, creator_token=None, user, scopes, locales, expires_at) -> dict[str, str]:
+    """Why `creator` (through `creator_token`, if it uses one) may not mint this token: {field: reason}.
+
+    The rule: a token never grants more than its creator holds. Its scopes are within the
+    creating token's scopes and backed by the creator's roles in the token's locales; its locale
+    limit within the creator's; it expires no later than the creating token; and it acts as the
+    creator itself, unless the creator is a platform-wide admin (holds the permission to mint in
+    every locale, through a token without a locale limit).
+    """
+    reach = locales_for(creator, MINT_PERMISSION, creator_token)
+    if not reach:
+        return {"user": "your roles do not allow creating API tokens"}
+    problems: dict[str, str] = {}
+    platform_wide = reach is ALL_LOCALES
+    if not platform_wide and user.pk != creator.pk:
+        problems["user"] = (f"only a platform-wide admin creates tokens for other users; this one must act as "
+                            f"{creator.get_username()!r}")
+    wanted = frozenset(locale.pk for locale in locales)
+    if not platform_wide:
+        if not wanted:
+            problems["locales"] = "give a locale limit: without one the token would reach every locale of its user"
+        elif not wanted <= reach:
+            outside = sorted(locale.tag for locale in locales if locale.pk not in reach)
+            problems["locales"] = f"{outside} outside the creator's own locales"
+    beyond = []
+    for scope in sorted(set(scopes)):
+        if creator_token is not None and scope not in creator_token.scopes:
+            beyond.append(scope)
+        elif not platform_wide and scope in SCOPE_NEEDS and not any(
+                _reaches(locales_for(creator, perm, creator_token), wanted) for perm in SCOPE_NEEDS[scope]):
+            beyond.append(scope)
+    if beyond:
+        problems["scopes"] = f"{beyond} beyond the creator's own"
+    own_expiry = creator_token.expires_at if creator_token is not None else None
+    if own_expiry is not None and (expires_at is None or expires_at > own_expiry):
+        problems["expires_at"] = f"must be no later than the creating token's expiry ({own_expiry.isoformat()})"
+    return problems
+
+
+def _reaches(scope, wanted: frozenset) -> bool:
+    """Does a permission held in `scope` reach into the locales `wanted` (empty: anywhere)?"""
+    if scope is ALL_LOCALES:
+        return True
+    return bool(scope & wanted) if wanted else bool(scope)
+
+
 @transaction.atomic
 def token_create(*, user, name: str, scopes, locales=(), expires_at: datetime | None = None,
-                 actor) -> tuple[ApiToken, str]:
-    """Create a token; returns it and the plaintext, which is never stored or shown again."""
+                 actor, creator_token=None) -> tuple[ApiToken, str]:
+    """Create a token; returns it and the plaintext, which is never stored or shown again.
+
+    When a user (not a script or a test) creates it, `actor` is that user and `creator_token` the
+    token it used, if any: the token may not grant more than they hold (`token_mint_problems`).
+    """
+    if getattr(actor, "pk", None) is not None:
+        problems = token_mint_problems(creator=actor, creator_token=creator_token, user=user, scopes=scopes,
+                                       locales=locales, expires_at=expires_at)
+        if problems:
+            raise TokenMintRefused(problems)
     if not name or not name.strip():
         raise ValidationError({"name": "required"})
     if expires_at is not None and expires_at <= timezone.now():

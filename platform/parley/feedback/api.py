@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 
 from parley.access.scoping import actor_of
@@ -22,6 +22,12 @@ from .selectors import cluster_list, event_list, paraphrase_list
 from .tasks import paraphrase_mining_queue
 
 PERM_ADD_EVENT = "feedback.add_feedbackevent"
+
+
+class IdempotencyKeyConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "idempotency key used before with a different body"
 
 
 def _service(fn, **kwargs):
@@ -77,10 +83,13 @@ class FeedbackEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             "rejected": serializers.IntegerField(),
             "results": serializers.ListField(child=serializers.DictField(),
                                              help_text="per item: index, idempotency_key, status "
-                                                       "(created|duplicate|rejected), errors {field: [reasons]}")}),
+                                                       "(created|duplicate|rejected), id (created or "
+                                                       "duplicate), errors {field: [reasons]}")}),
         description=("Up to PARLEY_FEEDBACK_MAX_BATCH events, each like "
                      f"`{_ITEM_EXAMPLE}`. Items stand alone: valid ones are stored even if others are "
-                     "rejected; a replayed key answers `duplicate` and changes nothing. Emails, phone and card "
+                     "rejected. Keys are the sender's own (per user, shared by its tokens): a replay with "
+                     "the same body answers `duplicate` with the first answer's `id` and changes nothing; a "
+                     "used key with another body answers 409 and stores nothing of the batch. Emails, phone and card "
                      "numbers are masked before storage (`masking` on the stored event). 429 with Retry-After "
                      "past the token's events per minute."))
     def create(self, request):
@@ -95,8 +104,11 @@ class FeedbackEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         wait = rate_take(key=rate_key(request), amount=len(events))
         if wait is not None:
             raise Throttled(wait=wait, detail=f"This token's feedback rate limit is reached; retry in {wait} s.")
-        report = services.events_ingest(items=events, submitted_by=request.user,
-                                        may_write=lambda locale_id: actor.can(PERM_ADD_EVENT, locale_id=locale_id))
+        try:
+            report = services.events_ingest(items=events, submitted_by=request.user,
+                                            may_write=lambda locale_id: actor.can(PERM_ADD_EVENT, locale_id=locale_id))
+        except services.IdempotencyConflict as exc:
+            raise IdempotencyKeyConflict(str(exc)) from None
         return Response(report, status=status.HTTP_200_OK)
 
 

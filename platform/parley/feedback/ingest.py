@@ -74,6 +74,7 @@ class CleanEvent:
     occurred_at: datetime
     masking: list
     warnings: list = field(default_factory=list)  # Findings of warning checks, stored after insert
+    body_hash: str = ""  # SHA-256 of the item as sent: a replay of its key must send the same body
 
 
 class LocaleCache:

@@ -39,7 +39,12 @@ class FeedbackEvent(models.Model):
 
     locale_path = "locale"
 
-    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    # Keys are the sender's: unique per owner (the submitting user, whose tokens share them; empty
+    # for an operator's file import), so no pipeline learns whether another's key exists. The body
+    # hash tells a replay (same body) from a reused key (another body, refused with 409).
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100)
+    key_owner = models.CharField(_("idempotency key owner"), max_length=40, blank=True, editable=False)
+    body_hash = models.CharField(_("body hash"), max_length=64, blank=True, editable=False)
     locale = models.ForeignKey("locales.Locale", on_delete=models.PROTECT, related_name="+", verbose_name=_("locale"))
     text = models.TextField(_("utterance text (masked)"))
     predicted_intent = models.CharField(_("predicted intent"), max_length=80, blank=True)
@@ -63,6 +68,9 @@ class FeedbackEvent(models.Model):
         ordering = ["-id"]
         verbose_name = _("feedback event")
         verbose_name_plural = _("feedback events")
+        constraints = [
+            models.UniqueConstraint(fields=["key_owner", "idempotency_key"], name="fb_event_key_per_owner"),
+        ]
         indexes = [
             # Rephrase mining reads every session's turns in order.
             models.Index(fields=["session_hash", "occurred_at"], name="fb_event_session_idx"),

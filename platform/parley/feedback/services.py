@@ -6,6 +6,7 @@ same question; interfaces only translate the refusal.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -34,21 +35,47 @@ R = FeedbackCluster.Resolution
 
 # --- Ingestion --------------------------------------------------------------------------------
 
-_INSERT_COLUMNS = ("idempotency_key", "locale_id", "text", "predicted_intent", "predicted_slots", "confidence",
+_INSERT_COLUMNS = ("idempotency_key", "key_owner", "body_hash", "locale_id", "text", "predicted_intent",
+                   "predicted_slots", "confidence",
                    "signal", "kind", "response_template_key", "session_hash", "occurred_at", "received_at",
                    "masking", "submitted_by_id")
-_INSERT_CHUNK = 500  # 14 parameters a row: 7,000 a statement, under SQLite's and PostgreSQL's limits
+_INSERT_CHUNK = 500  # 16 parameters a row: 8,000 a statement, under SQLite's and PostgreSQL's limits
 
 
-def _row(event: CleanEvent, *, received_at: datetime, submitted_by_id) -> tuple:
-    return (event.idempotency_key, event.locale_id, event.text, event.predicted_intent,
+def key_owner_of(submitted_by) -> str:
+    """Whose idempotency keys these are: the submitting user's (all their tokens share them);
+    empty for an operator's file import."""
+    user_id = getattr(submitted_by, "pk", None)
+    return "" if user_id is None else f"user:{user_id}"
+
+
+def body_hash_of(item) -> str:
+    """The item as sent, key order and spacing aside: a replay sends the same hash."""
+    canonical = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class IdempotencyConflict(Exception):
+    """Keys this owner used before (or earlier in the batch) with another body: [(index, key)]."""
+
+    def __init__(self, conflicts: list[tuple[int, str]]):
+        self.conflicts = conflicts
+        listed = ", ".join(f"item {index} ({key!r})" for index, key in conflicts[:10])
+        more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
+        super().__init__(f"idempotency key used before with a different body: {listed}{more}; "
+                         "nothing of this batch was stored (a replay must send the same body)")
+
+
+def _row(event: CleanEvent, *, received_at: datetime, submitted_by_id, key_owner: str) -> tuple:
+    return (event.idempotency_key, key_owner, event.body_hash, event.locale_id, event.text, event.predicted_intent,
             json.dumps(event.predicted_slots, ensure_ascii=False), event.confidence, event.signal, event.kind,
             event.response_template_key, event.session_hash, event.occurred_at, received_at,
             json.dumps(event.masking), submitted_by_id)
 
 
 _STAGING_TABLE = "feedback_incoming"
-_STAGING_COLUMNS = ("idempotency_key varchar(100), locale_id bigint, text text, predicted_intent varchar(80), "
+_STAGING_COLUMNS = ("idempotency_key varchar(100), key_owner varchar(40), body_hash varchar(64), locale_id bigint, "
+                    "text text, predicted_intent varchar(80), "
                     "predicted_slots jsonb, confidence double precision, signal varchar(20), kind varchar(20), "
                     "response_template_key varchar(200), session_hash varchar(128), occurred_at timestamptz, "
                     "received_at timestamptz, masking jsonb, submitted_by_id integer")
@@ -57,8 +84,8 @@ _STAGING_COLUMNS = ("idempotency_key varchar(100), locale_id bigint, text text, 
 def events_insert(*, events: list[CleanEvent], submitted_by=None) -> dict[str, int]:
     """Insert events whose key is new; {key: id} of those inserted. The caller holds the transaction.
 
-    Idempotency is the unique constraint on the key: `INSERT … ON CONFLICT DO NOTHING RETURNING`
-    inserts new keys and skips present ones in one statement, so two replays racing each other
+    Idempotency is the unique constraint on (owner, key): `INSERT … ON CONFLICT DO NOTHING
+    RETURNING` inserts new keys and skips present ones in one statement, so two replays racing each other
     cannot both insert (no read-then-write window). PostgreSQL gets the rows by COPY into a
     temporary table first (a 7,000-parameter VALUES list cost ~4x more to parse and bind);
     SQLite (≥ 3.35 speaks ON CONFLICT … RETURNING too) gets multi-row VALUES.
@@ -68,15 +95,16 @@ def events_insert(*, events: list[CleanEvent], submitted_by=None) -> dict[str, i
     table = FeedbackEvent._meta.db_table
     received_at = timezone.now()
     user_id = getattr(submitted_by, "pk", None)
+    owner = key_owner_of(submitted_by)
     columns = ", ".join(_INSERT_COLUMNS)
-    conflict = "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key, id"
+    conflict = "ON CONFLICT (key_owner, idempotency_key) DO NOTHING RETURNING idempotency_key, id"
     created: dict[str, int] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING_TABLE} ({_STAGING_COLUMNS})")
             with cursor.copy(f"COPY {_STAGING_TABLE} ({columns}) FROM STDIN") as copy:
                 for event in events:
-                    copy.write_row(_row(event, received_at=received_at, submitted_by_id=user_id))
+                    copy.write_row(_row(event, received_at=received_at, submitted_by_id=user_id, key_owner=owner))
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_STAGING_TABLE} {conflict}")
             created.update(dict(cursor.fetchall()))
             cursor.execute(f"DELETE FROM {_STAGING_TABLE}")
@@ -84,7 +112,8 @@ def events_insert(*, events: list[CleanEvent], submitted_by=None) -> dict[str, i
         placeholder = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"
         for start in range(0, len(events), _INSERT_CHUNK):
             chunk = events[start:start + _INSERT_CHUNK]
-            params = [value for e in chunk for value in _row(e, received_at=received_at, submitted_by_id=user_id)]
+            params = [value for e in chunk
+                      for value in _row(e, received_at=received_at, submitted_by_id=user_id, key_owner=owner)]
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} {conflict}",
                            params)
             created.update(dict(cursor.fetchall()))
@@ -98,11 +127,12 @@ def _feedback_check_ids() -> list[str]:
 def events_ingest(*, items: list, may_write, submitted_by=None) -> dict:
     """Validate a batch item by item, store the valid ones, report each item.
 
-    Returns {"results": [{index, idempotency_key, status: created|duplicate|rejected, errors}],
+    Returns {"results": [{index, idempotency_key, status: created|duplicate|rejected, id, errors}],
     "created", "duplicates", "rejected"}. Valid items are stored even when others are rejected
     (each item stands alone: a retry of the same batch after fixing the rejected items stores
-    only those, the rest answer `duplicate`). Two items of one batch with one key: the first
-    counts, the second is a duplicate.
+    only those, the rest answer `duplicate` with the id the first answer gave). Keys are the
+    submitter's own (`key_owner_of`). A key used before, or earlier in the batch, with another
+    body raises IdempotencyConflict and nothing of the batch is stored.
     """
     if not isinstance(items, list):
         raise ValidationError({"events": ["must be a list of events"]})
@@ -113,6 +143,8 @@ def events_ingest(*, items: list, may_write, submitted_by=None) -> dict:
     results: list[dict] = []
     clean: list[CleanEvent] = []
     index_of: dict[str, int] = {}
+    clean_by_index: dict[int, CleanEvent] = {}
+    conflicts: list[tuple[int, str]] = []
     for index, item in enumerate(items):
         event, errors = event_clean(item, locales=locales, may_write=may_write, context=context)
         if event is None:
@@ -120,14 +152,26 @@ def events_ingest(*, items: list, may_write, submitted_by=None) -> dict:
             results.append({"index": index, "idempotency_key": key if isinstance(key, str) else None,
                             "status": "rejected", "errors": errors})
             continue
+        event.body_hash = body_hash_of(item)
         results.append({"index": index, "idempotency_key": event.idempotency_key, "status": None})
         if event.idempotency_key in index_of:
+            first = index_of[event.idempotency_key]
+            if clean_by_index[first].body_hash != event.body_hash:
+                conflicts.append((index, event.idempotency_key))
             results[-1]["status"] = "duplicate"
             continue
         index_of[event.idempotency_key] = index
+        clean_by_index[index] = event
         clean.append(event)
+    if conflicts:
+        raise IdempotencyConflict(conflicts)
     with transaction.atomic():
         created = events_insert(events=clean, submitted_by=submitted_by)
+        stored = _stored_replays(clean, created, owner=key_owner_of(submitted_by))
+        conflicts = [(index_of[e.idempotency_key], e.idempotency_key) for e in clean
+                     if e.idempotency_key in stored and stored[e.idempotency_key][1] not in ("", e.body_hash)]
+        if conflicts:
+            raise IdempotencyConflict(sorted(conflicts))  # rolls back what this batch inserted
         warned = [(TargetRef(type="feedback.feedbackevent", id=str(created[e.idempotency_key]),
                              repr=e.text[:200]), e.locale_tag, e.warnings)
                   for e in clean if e.warnings and e.idempotency_key in created]
@@ -136,13 +180,26 @@ def events_ingest(*, items: list, may_write, submitted_by=None) -> dict:
         if created:
             transaction.on_commit(_cluster_soon)
     for result in results:
+        key = result["idempotency_key"]
         if result["status"] is None:
-            result["status"] = "created" if result["idempotency_key"] in created else "duplicate"
+            result["status"] = "created" if key in created else "duplicate"
+        if result["status"] != "rejected":
+            result["id"] = created[key] if key in created else stored.get(key, (None,))[0]
     # No event-log row per event or batch: at thousands of events a second the log would be
     # mostly ingestion; each FeedbackEvent row itself says who sent it and when.
     counts = Counter(r["status"] for r in results)
     return {"results": results, "created": counts["created"], "duplicates": counts["duplicate"],
             "rejected": counts["rejected"]}
+
+
+def _stored_replays(events: list[CleanEvent], created: dict[str, int], *, owner: str) -> dict[str, tuple[int, str]]:
+    """{key: (id, body hash)} of this owner's stored events among keys the insert skipped."""
+    replayed = [e.idempotency_key for e in events if e.idempotency_key not in created]
+    if not replayed:
+        return {}
+    rows = FeedbackEvent.objects.filter(key_owner=owner, idempotency_key__in=replayed).values_list(
+        "idempotency_key", "pk", "body_hash")
+    return {key: (pk, body_hash) for key, pk, body_hash in rows}
 
 
 def _cluster_soon() -> None:
@@ -472,7 +529,15 @@ def events_import_lines(*, lines: Iterable[tuple[int, str]], actor, chunk_size: 
     def flush():
         if not pending:
             return
-        outcome = events_ingest(items=[item for _, item in pending], may_write=lambda _id: True)
+        while True:
+            try:
+                outcome = events_ingest(items=[item for _, item in pending], may_write=lambda _id: True)
+                break
+            except IdempotencyConflict as exc:  # those lines are rejects; the chunk is stored without them
+                for index in sorted({index for index, _ in exc.conflicts}, reverse=True):
+                    number, _ = pending.pop(index)
+                    report["rejected"] += 1
+                    report["rejects"].append((number, "idempotency_key: used before with a different body"))
         for (number, _), result in zip(pending, outcome["results"]):
             if result["status"] == "rejected":
                 report["rejects"].append((number, errors_as_text(result["errors"])))

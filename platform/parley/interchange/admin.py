@@ -77,7 +77,8 @@ class ImportBatchAdmin(PlatformAdminOnly):
     list_filter = ["status", "format"]
     inlines = [ImportRejectInline]
     readonly_fields = ["format", "source_name", "options", "status", "waiting", "rows_read", "rows_accepted", "rows_present",
-                       "rows_rejected", "rows_warned", "error", "task_run", "report", "created_by", "created_at", "finished_at"]
+                       "rows_rejected", "rows_warned", "error", "task_run", "report", "created_by", "token",
+                       "created_at", "finished_at"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

@@ -20,8 +20,8 @@ from parley.runs.workers import waiting_reason
 
 from .exports import EXPORT_FORMATS
 from .models import ImportBatch
-from .services import (LABEL_MAP_MAX_BYTES, conll_label_map_read, import_batch_create, upload_problem,
-                       upload_store)
+from .services import (LABEL_MAP_MAX_BYTES, conll_label_map_read, import_batch_create, import_may_create_schema,
+                       upload_problem, upload_store)
 from .tasks import import_batch_queue
 
 
@@ -63,7 +63,12 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Platform admins upload imports; progress and counts update while the task runs."""
+    """Platform admins upload imports; progress and counts update while the task runs.
+
+    Every row goes only to a locale where the caller (through its token's limit) may import; rows
+    of other locales are rejects. `create_missing` makes shared schema: platform-wide grant only.
+    A caller limited to some locales sees only the batches it started.
+    """
 
     serializer_class = ImportBatchSerializer
     required_scopes = {"read": "imports:write", "write": "imports:write"}
@@ -75,20 +80,33 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise PermissionDenied("Only platform admins import data.")
 
     def get_queryset(self):
-        return actor_of(self.request).scope(ImportBatch.objects.select_related("task_run"),
-                                            "interchange.view_importbatch")
+        actor = actor_of(self.request)
+        batches = ImportBatch.objects.select_related("task_run")
+        if actor.locale_tags("interchange.view_importbatch") is None:
+            return batches  # platform-wide: every batch
+        # A batch may span locales and its rejects quote rows of any of them: only its starter
+        # sees it (a token the batches it started, a session user those it started in any way).
+        if actor.token is not None:
+            return batches.filter(token=actor.token)
+        if not actor.user.is_authenticated:
+            return batches.none()  # the schema generator asks as an anonymous user
+        return batches.filter(created_by=actor.user)
 
     @extend_schema(request=ImportUploadSerializer, responses={202: ImportBatchSerializer})
     def create(self, request):
-        if not actor_of(request).can("interchange.add_importbatch"):
+        actor = actor_of(request)
+        if not actor.can("interchange.add_importbatch"):
             raise PermissionDenied("Only platform admins import data.")
         body = ImportUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        if data["create_missing"] and not import_may_create_schema(user=actor.user, token=actor.token):
+            raise PermissionDenied("create_missing creates locales, scenarios, intents and slot types, which every "
+                                   "locale shares: it needs a platform-wide grant (no token locale limit).")
         path = upload_store(data["file"])
         batch = import_batch_create(format=data["format"], path=str(path), source_name=data["file"].name,
                                     actor=request.user, create_missing=data["create_missing"], strict=data["strict"],
-                                    locale=data["locale"], label_map=data.get("label_map"))
+                                    locale=data["locale"], label_map=data.get("label_map"), token=actor.token)
         import_batch_queue(batch=batch, actor=request.user)
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)

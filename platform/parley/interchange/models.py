@@ -18,7 +18,7 @@ class ImportBatch(models.Model):
         REJECTED = "rejected", _("rejected (strict: nothing written)")
         FAILED = "failed", _("failed (nothing written)")
 
-    locale_path = None  # one batch may span locales: visible to platform admins and its creator
+    locale_path = None  # one batch may span locales: visible to platform-wide admins and its starter
 
     format = models.CharField(_("format"), max_length=20, choices=Format.choices)
     source_name = models.CharField(_("file"), max_length=300)
@@ -35,6 +35,12 @@ class ImportBatch(models.Model):
     task_run = models.ForeignKey("runs.TaskRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("created by"))
+    # Who started it through the API or the admin, checked again by the worker before a row is
+    # read: {"user": id, "token": id or null, "token_locales": [locale ids] or null (no limit)}.
+    # Empty for an operator's command line, which is trusted.
+    started_with = models.JSONField(_("started with"), default=dict, blank=True, editable=False)
+    token = models.ForeignKey("access.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("API token used"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 

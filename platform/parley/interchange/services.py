@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from parley.access.scoping import ALL_LOCALES, locales_for, token_locale_ids
 from parley.events.services import event_record
 from parley.locales.selectors import UnknownLocale, locale_resolve
 from parley.locales.services import locale_alias_set, locale_create
@@ -116,10 +117,67 @@ def upload_problem(*, name: str, size: int, format: str, file=None) -> str | Non
     return None
 
 
+IMPORT_PERMISSION = "interchange.add_importbatch"
+# --create-missing makes locales, scenarios, intents and slot types, which every locale shares.
+SCHEMA_CREATE_PERMISSIONS = ("locales.add_locale", "nlu.add_scenario", "nlu.add_intent", "nlu.add_slottype")
+
+
+def import_scope(*, user, token=None):
+    """The locale ids (or ALL_LOCALES) whose rows `user`, through `token` if any, may import."""
+    return locales_for(user, IMPORT_PERMISSION, token)
+
+
+def import_may_create_schema(*, user, token=None) -> bool:
+    """Creating shared schema needs a platform-wide grant (every locale, no token locale limit)."""
+    return all(locales_for(user, perm, token) is ALL_LOCALES
+               for perm in (IMPORT_PERMISSION, *SCHEMA_CREATE_PERMISSIONS))
+
+
+class ImportStarterRefused(Exception):
+    """The user or token that started a batch may no longer run it; nothing is read or written."""
+
+
+def _starter_scope(batch: ImportBatch):
+    """Who started the batch, asked again when it runs (a worker may run it much later): the
+    locale ids its rows may go to, or ALL_LOCALES (an operator's command line, or a platform-wide
+    starter). A user gone or deactivated, a token revoked or expired, no import grant left, or
+    --create-missing without a platform-wide grant refuse the whole batch."""
+    from django.contrib.auth import get_user_model
+
+    from parley.access.models import ApiToken
+
+    grant = batch.started_with
+    if not grant:
+        return ALL_LOCALES
+    user = get_user_model().objects.filter(pk=grant.get("user"), is_active=True).first()
+    if user is None:
+        raise ImportStarterRefused("the user who started this import is deleted or inactive; nothing was written")
+    token = None
+    if grant.get("token") is not None:
+        token = ApiToken.objects.filter(pk=grant["token"], user=user).first()
+        if token is None or not token.is_active:
+            raise ImportStarterRefused("the API token that started this import was revoked, expired or deleted "
+                                       "before it ran; nothing was written")
+    scope = import_scope(user=user, token=token)
+    if grant.get("token_locales") is not None:  # the limit when it started, should it have widened since
+        recorded = frozenset(grant["token_locales"])
+        scope = recorded if scope is ALL_LOCALES else scope & recorded
+    if not scope:
+        raise ImportStarterRefused("the user who started this import may no longer import in any locale; "
+                                   "nothing was written")
+    if batch.options.get("create_missing") and not import_may_create_schema(user=user, token=token):
+        raise ImportStarterRefused("create_missing creates shared locales, scenarios, intents and slot types and "
+                                   "needs a platform-wide grant; nothing was written")
+    return scope
+
+
 def import_batch_create(*, format: str, path: str, source_name: str = "", actor, create_missing: bool = False,
-                        strict: bool = False, locale: str = "", label_map: dict | None = None) -> ImportBatch:
-    """A queued batch. `label_map` (CoNLL only, see `conll_label_map_problem`) renames the file's
-    intents and slot types as it lists them; the batch's options keep it, so the renaming is on record."""
+                        strict: bool = False, locale: str = "", label_map: dict | None = None,
+                        token=None) -> ImportBatch:
+    """A queued batch. `actor`: the user who starts it (with `token`, if one was used), checked
+    again when it runs; a string for an operator's command. `label_map` (CoNLL only, see
+    `conll_label_map_problem`) renames the file's intents and slot types as it lists them; the
+    batch's options keep it, so the renaming is on record."""
     if format not in ImportBatch.Format.values:
         raise ValidationError({"format": f"unknown format {format!r}; known: {ImportBatch.Format.values}"})
     if label_map is not None:
@@ -137,7 +195,10 @@ def import_batch_create(*, format: str, path: str, source_name: str = "", actor,
         format=format, path=str(path), source_name=source_name or Path(path).name,
         options={"create_missing": create_missing, "strict": strict, "locale": locale,
                  **({"label_map": label_map} if label_map is not None else {})},
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor if getattr(actor, "pk", None) else None, token=token,
+        started_with={} if getattr(actor, "pk", None) is None else {
+            "user": actor.pk, "token": token.pk if token is not None else None,
+            "token_locales": sorted(token_locale_ids(token) or ()) or None if token is not None else None},
     )
     event_record(actor=actor, verb="import.created", target=batch, payload=batch.options | {"file": batch.source_name})
     return batch
@@ -210,8 +271,9 @@ class _Schema:
     ids, so a file can be checked in full without writing a locale, an intent or a slot type.
     """
 
-    def __init__(self, *, create_missing: bool, actor, source: str, dry: bool = False):
+    def __init__(self, *, create_missing: bool, actor, source: str, dry: bool = False, scope=ALL_LOCALES):
         self.create_missing, self.actor, self.source, self.dry = create_missing, actor, source, dry
+        self.scope = scope  # locale ids the batch's starter may import into (or ALL_LOCALES)
         self._stand_in_ids = itertools.count(-1, -1)
         self.locales: dict[str, object] = {}
         self.intents = {i.name: i for i in Intent.objects.select_related("scenario")}
@@ -253,7 +315,18 @@ class _Schema:
                 if canonical != tag:
                     locale_alias_set(locale=loc, tag=tag, source=self.source, actor=self.actor)
                 self.locales[tag] = loc
-        return self.locales[tag]
+        locale = self.locales[tag]
+        if locale.pk not in self.scope:
+            raise ValidationError(f"locale {locale.tag!r} is outside the locales this import may write "
+                                  f"({', '.join(self._scope_tags())}); row not written")
+        return locale
+
+    def _scope_tags(self) -> list[str]:
+        if not hasattr(self, "_tags"):
+            from parley.locales.models import Locale
+
+            self._tags = sorted(Locale.objects.filter(pk__in=self.scope).values_list("tag", flat=True))
+        return self._tags
 
     def intent(self, name: str, scenario: str | None):
         intent = self.intents.get(name)
@@ -426,13 +499,13 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
 class _Validation:
     """Phase one: read and check every row, commit progress as it goes, spill accepted rows."""
 
-    def __init__(self, batch: ImportBatch, actor, progress_run, *, dry: bool = False):
+    def __init__(self, batch: ImportBatch, actor, progress_run, *, dry: bool = False, scope=ALL_LOCALES):
         self.batch, self.progress_run = batch, progress_run
         self.sink = None  # where accepted chunks go: _SpillSink, _WriterThread or _Discard
         self.options = batch.options
         self.source = Utterance.Source(batch.format)
         self.schema = _Schema(create_missing=self.options.get("create_missing", False), actor=actor,
-                              source=self.source, dry=dry)
+                              source=self.source, dry=dry, scope=scope)
         self.seen: dict[tuple[int, str], tuple[str, int]] = {}
         self.rejects: list[ImportReject] = []
         self.pending: list[tuple[dict, str, int]] = []
@@ -733,13 +806,19 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
     if batch.status in (ImportBatch.Status.COMPLETED, ImportBatch.Status.REJECTED):
         return batch
     ImportReject.objects.filter(batch=batch).delete()  # a retried run reports afresh
+    try:
+        scope = _starter_scope(batch)
+    except ImportStarterRefused as exc:
+        _set_status(batch, ImportBatch.Status.FAILED, actor, rows_read=0, rows_accepted=0, rows_present=0,
+                    rows_rejected=0, rows_warned=0, error=str(exc), finished_at=timezone.now())
+        return batch
     _set_status(batch, ImportBatch.Status.VALIDATING, actor, rows_read=0, rows_accepted=0, rows_present=0,
                 rows_rejected=0, rows_warned=0, error="")
     if batch.options.get("strict") and batch.options.get("create_missing"):
         # --strict promises nothing is written if any row is rejected, and --create-missing would
         # create locales, intents and slot types while the rows are checked: check the whole file
         # first with stand-ins for them, and create nothing when a row is rejected.
-        dry = _Validation(batch, actor, progress_run, dry=True)
+        dry = _Validation(batch, actor, progress_run, dry=True, scope=scope)
         dry.sink = _Discard()
         try:
             dry.run()
@@ -756,7 +835,7 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
         for name, value in counts.items():
             setattr(batch, name, value)
     # The validation reads the utterance table before the writer may lock it (an empty-table load).
-    validation = _Validation(batch, actor, progress_run)
+    validation = _Validation(batch, actor, progress_run, scope=scope)
     validation.sink = sink = _sink_for(validation.source, batch, actor)
     try:
         try:

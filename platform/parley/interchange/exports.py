@@ -88,7 +88,17 @@ def _massive_row(row: ExportRow, tag: str) -> dict:
         intent=row.intent, utt=row.text, annot_utt=row.annotated)
     if row.source == Utterance.Source.COLLECTED:
         out.update(_collected_provenance(row.provenance))
+    elif isinstance(out.get("judgments"), list):
+        out["judgments"] = [_in_judgment_order(item) if isinstance(item, dict) else item for item in out["judgments"]]
     return out
+
+
+def _in_judgment_order(item: dict) -> dict:
+    """A MASSIVE judgment with its keys in the published order (then any others, as stored).
+    PostgreSQL's jsonb keeps object keys ordered by length, which puts slots_score before intent_score."""
+    ordered = {key: item[key] for key in _JUDGMENT_KEYS if key in item}
+    ordered.update((key, value) for key, value in item.items() if key not in ordered)
+    return ordered
 
 
 # MASSIVE's keys, in its order (alexa/massive README.md): collected rows write them in this order
@@ -175,6 +185,17 @@ _COLLECTED_PROVENANCE_SQL = {
 }
 
 
+# A MASSIVE row's own judgments, each object's keys in the published order (`_in_judgment_order`).
+_JUDGMENTS_SQL = f"""CASE WHEN jsonb_typeof(x.orig->'judgments') = 'array' THEN COALESCE((
+  SELECT '[' || string_agg(CASE WHEN jsonb_typeof(j.item) = 'object' THEN COALESCE((
+      SELECT '{{' || string_agg(to_json(k.key)::text || ': ' || k.value::text, ', '
+                                ORDER BY COALESCE(array_position(ARRAY{list(_JUDGMENT_KEYS)}::text[], k.key), 99), k.n)
+             || '}}' FROM jsonb_each(j.item) WITH ORDINALITY k(key, value, n)), '{{}}')
+    ELSE j.item::text END, ', ' ORDER BY j.n) || ']'
+  FROM jsonb_array_elements(x.orig->'judgments') WITH ORDINALITY j(item, n)), '[]')
+  ELSE (x.orig->'judgments')::text END"""
+
+
 def _concatenated_sql(keys, *, own_row: bool = False, collected: bool = False) -> str:
     parts = []
     for index, key in enumerate(keys):
@@ -184,6 +205,8 @@ def _concatenated_sql(keys, *, own_row: bool = False, collected: bool = False) -
             value = _COLLECTED_PROVENANCE_SQL[key]
         elif own_row:
             value = _EMPTY_PROVENANCE_SQL[key]
+        elif key == "judgments":
+            value = _JUDGMENTS_SQL
         else:
             value = f"(x.orig->'{key}')::text"
         parts.append(f"'{'{' if index == 0 else ', '}{_json_key(key)}: ' || {value}")
@@ -205,6 +228,7 @@ _GENERIC_LINE_SQL = """(
 
 def _line_sql() -> str:
     current_cases = " ".join(f"WHEN '{key}' THEN {_current_value_sql(key)}" for key in _MASSIVE_CURRENT_KEYS)
+    current_cases += f" WHEN 'judgments' THEN {_JUDGMENTS_SQL}"
     generic = _GENERIC_LINE_SQL.replace("%(current_cases)s", current_cases)
     # Two shapes cover nearly every row and are plain concatenations: rows from another source
     # (MASSIVE 1.1's ten fields, provenance empty) and MASSIVE 1.1 rows with exactly the distribution's ten fields.

@@ -4,7 +4,7 @@ import threading
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
@@ -52,12 +52,23 @@ class CampaignForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+
+        def value(name):  # a read-only field (a started campaign's) is not in the form: its stored value
+            return data.get(name) if name in self.fields else getattr(self.instance, name)
+
         problems = campaign_problems(
-            task_kinds=data.get("task_kinds"), required_validations=data.get("required_validations"),
-            source_locale=data.get("source_locale"), acceptance_rule=data.get("acceptance_rule"),
-            target_per_intent=data.get("target_per_intent"), lease_minutes=data.get("lease_minutes"))
-        if problems:
-            raise ValidationError(problems)
+            task_kinds=value("task_kinds"), required_validations=value("required_validations"),
+            source_locale=value("source_locale"), acceptance_rule=value("acceptance_rule"),
+            target_per_intent=value("target_per_intent"), lease_minutes=value("lease_minutes"))
+        errors: dict[str, list[str]] = {}
+        for name, messages in problems.items():
+            messages = [messages] if isinstance(messages, str) else messages
+            if name in self.fields:
+                errors.setdefault(name, []).extend(messages)
+            else:
+                errors.setdefault(NON_FIELD_ERRORS, []).extend(f"{name}: {m}" for m in messages)
+        if errors:
+            raise ValidationError(errors)
         return data
 
 

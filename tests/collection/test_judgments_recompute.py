@@ -144,3 +144,32 @@ def test_the_command_refuses_an_unknown_campaign(world):
 
     with pytest.raises(CommandError, match="no campaign with id 999999"):
         recompute("--campaign", "999999")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_moves_old_values_to_the_published_ones(world):
+    """Judgments saved as "mixed" (the first, unpublished scale) and a campaign override of the old
+    rule's key become the published value and the new key."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from parley.collection.models import Campaign, Judgment
+
+    u = write(world, "amal", "أيقظني الساعة [time : الخامسة صباحا]")
+    judgment = validate(world, "badr", YES)
+    executor = MigrationExecutor(connection)
+    executor.migrate([("collection", "0001_initial")])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE collection_judgment SET language_identification = 'mixed' WHERE id = %s",
+                           [judgment.pk])
+        Campaign.objects.filter(pk=world["campaign"].pk).update(
+            acceptance_rule={"intent_score": 2, "min_grammar_score": 2})
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert Judgment.objects.get(pk=judgment.pk).language_identification == "target|other"
+    assert Campaign.objects.get(pk=world["campaign"].pk).acceptance_rule == {"intent_scores": [2],
+                                                                           "min_grammar_score": 2}
+    assert Utterance.objects.get(pk=u.pk).status == "in_validation"

@@ -94,7 +94,7 @@ def test_recompute_accepts_what_a_wrong_rule_sent_back_once_and_only_once(world)
     assert "collection.task_cancelled" in verbs and "collection.decision_recomputed" in verbs
     # idempotent: nothing left to change, no new events
     after = Event.objects.count()
-    assert recompute().strip().endswith("0 decision(s) changed under the current rules; 0 applied, 0 not applied.")
+    assert recompute().strip() == "0 decision(s) differ from the current rules: 0 changed now, 0 left alone."
     assert Event.objects.count() == after
 
 
@@ -136,6 +136,7 @@ def test_a_promoted_utterance_is_reported_not_moved(world):
                                  actor="test")
     report = recompute()
     assert "left alone" in report and "promoted" in report and status(u) == "promoted"
+    assert report.strip().endswith("1 decision(s) differ from the current rules: 0 changed now, 1 left alone.")
     assert Decision.objects.get(utterance=u).outcome == "accepted"
 
 

@@ -186,6 +186,7 @@ def test_validation_page_shows_the_published_meaning_of_every_score(world):
     ("intent_score", "3"), ("grammar_score", "99999999999999999999999"), ("spelling_score", "٢"),
     ("slots_score", "1\x00"), ("intent_score", "-1"), ("language_identification", "mixed"),
     ("language_identification", ""), ("language_identification", "target\x00"),
+    ("comment", "fine\x00"), ("proposed_annotation", "[time : \x00]"),
 ])
 def test_out_of_range_or_hostile_scores_are_a_400_naming_the_field(world, field, value):
     client, vtask = validation_task(world)

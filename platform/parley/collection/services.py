@@ -413,7 +413,11 @@ def task_submit_judgment(*, task: Task, annotator, intent_score: int, slots_scor
     problems = _judgment_problems(scores, language_identification)
     language_identification = language_canonical(language_identification)
     proposed_annotation = (proposed_annotation or "").strip()
-    if proposed_annotation and notation.parse(proposed_annotation).annotation is None:
+    for name, text in (("proposed_annotation", proposed_annotation), ("comment", comment or "")):
+        if not isinstance(text, str) or "\x00" in text:  # PostgreSQL's text cannot hold NUL
+            problems[name] = ["text without NUL characters"]
+    if "proposed_annotation" not in problems and proposed_annotation and \
+            notation.parse(proposed_annotation).annotation is None:
         problems["proposed_annotation"] = ["not valid MASSIVE notation: [slot_type : value]"]
     if problems:
         raise ValidationError(problems)

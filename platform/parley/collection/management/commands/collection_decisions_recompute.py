@@ -32,7 +32,8 @@ class Command(BaseCommand):
                     f"{c.before} -> {c.after}; status {c.status_before} -> {c.status_after}")
             self.stdout.write(line + (f" ({c.note})" if c.note and c.note != "dry run" else ""))
         applied = sum(1 for c in changes if c.applied)
-        left = sum(1 for c in changes if not c.applied)
-        verb = "would differ" if dry_run else "changed"
-        self.stdout.write(f"{len(changes)} decision(s) {verb} under the current rules; {applied} applied, "
-                          f"{left} not applied.")
+        if dry_run:
+            self.stdout.write(f"{len(changes)} decision(s) differ from the current rules; nothing written (dry run).")
+        else:
+            self.stdout.write(f"{len(changes)} decision(s) differ from the current rules: {applied} changed now, "
+                              f"{len(changes) - applied} left alone.")

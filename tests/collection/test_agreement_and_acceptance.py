@@ -3,7 +3,7 @@ from types import SimpleNamespace as J
 
 import pytest
 
-from parley.collection.acceptance import judgments_decide
+from parley.collection.acceptance import Verdict, judgments_decide
 from parley.collection.agreement import agreement_with_majority, krippendorff_alpha, majority
 from parley.collection.models import DEFAULT_ACCEPTANCE_RULE, Decision, Task
 from parley.collection.selectors import campaign_agreement, campaign_progress
@@ -13,21 +13,47 @@ from parley.nlu.models import Utterance
 RULE = DEFAULT_ACCEPTANCE_RULE
 
 
-def judge(intent=2, grammar=4, language="target", **kw):
-    return J(intent_score=intent, grammar_score=grammar, language_identification=language,
-             proposed_annotation=kw.get("proposed", ""), comment=kw.get("comment", ""))
+def judge(intent=1, slots=1, grammar=4, spelling=2, language="target", **kw):
+    return J(intent_score=intent, slots_score=slots, grammar_score=grammar, spelling_score=spelling,
+             language_identification=language, proposed_annotation=kw.get("proposed", ""),
+             comment=kw.get("comment", ""))
 
 
-def test_default_rule_accepts_majority_intent_good_grammar_target_language():
-    assert judgments_decide([judge(), judge()], rule=RULE).accepted
-    assert judgments_decide([judge(), judge(), judge(intent=1)], rule=RULE).accepted  # 2 of 3 is a majority
+def test_yes_on_every_scale_accepts():
+    # intent 1 "Yes", slots 1 "Yes", grammar 4 "Perfect", spelling 2 "All words are spelled correctly",
+    # language 1 "target": the answer the old rule (a majority of intent 2) sent back for rework.
+    assert judgments_decide([judge(), judge()], rule=RULE) == Verdict(True, [])
+    assert judgments_decide([judge(), judge(), judge()], rule=RULE).accepted
+
+
+def test_the_published_de_de_example_is_accepted():
+    # alexa/massive README.md, de-DE id 0: worker 32 said the slots do not match (0), workers 8 and 28 "Yes".
+    published = [judge(1, 0, 4, 2, "target"), judge(1, 1, 4, 2, "target"), judge(1, 1, 4, 2, "target")]
+    assert judgments_decide(published, rule=RULE).accepted
+
+
+@pytest.mark.parametrize("judgments", [
+    [judge(intent=2), judge(intent=2)],  # "a reasonable interpretation of the goal"
+    [judge(slots=2), judge(slots=2)],  # "there are no words in square brackets"
+    [judge(grammar=3), judge(grammar=4)],  # "Good enough" and "Perfect"
+    [judge(spelling=0), judge(spelling=1)],  # spelling is not part of the default rule
+    [judge(language="target|english"), judge(language="target|english|other")],  # the target among others
+    [judge(), judge(), judge(intent=0)],  # 2 of 3 approve: a majority
+])
+def test_default_rule_accepts(judgments):
+    assert judgments_decide(judgments, rule=RULE).accepted
 
 
 @pytest.mark.parametrize("judgments, reason", [
-    ([judge(), judge(intent=1)], "intent: 1 of 2"),  # a tie is no majority
-    ([judge(), judge(grammar=1)], "grammar: scored 1"),  # one low grammar score is enough
-    ([judge(), judge(language="other")], "language: 1 of 2"),
+    ([judge(), judge(intent=0)], "intent: 1 of 2 judges scored outside 1, 2 (0)"),  # a tie is no majority
+    ([judge(), judge(slots=0)], "slots: 1 of 2 judges scored outside 1, 2 (0)"),
+    ([judge(), judge(grammar=2)], "grammar: 1 of 2 judges scored below 3 (2)"),
+    ([judge(), judge(language="english")], "language: 1 of 2 judges did not find the target language (english)"),
+    ([judge(), judge(language="english|other")], "language: 1 of 2"),
     ([judge(intent=0, proposed="wake me at [time : six]"), judge(intent=0)], "a judge proposes: wake me at"),
+    # each judge fails a different criterion: only one of three approves
+    ([judge(), judge(intent=0), judge(grammar=1)], "1 of 3 judges approved; a majority is needed"),
+    ([], "0 of 0 judges approved"),
 ])
 def test_default_rule_rejects_with_reasons(judgments, reason):
     verdict = judgments_decide(judgments, rule=RULE)
@@ -37,6 +63,10 @@ def test_default_rule_rejects_with_reasons(judgments, reason):
 def test_rule_is_configurable():
     lenient = {**RULE, "min_grammar_score": 1, "require_target_language": False}
     assert judgments_decide([judge(grammar=1, language="other"), judge()], rule=lenient).accepted
+    assert not judgments_decide([judge(grammar=1, language="other"), judge()], rule=RULE).accepted
+    only_yes = {**RULE, "intent_scores": [1], "min_spelling_score": 2}
+    assert not judgments_decide([judge(intent=2), judge(intent=2)], rule=only_yes).accepted
+    assert not judgments_decide([judge(spelling=1), judge(spelling=1)], rule=only_yes).accepted
 
 
 def test_alpha_on_a_hand_computed_example():
@@ -76,7 +106,7 @@ def test_agreement_with_the_majority_of_the_other_judges():
     assert majority([1, 1, 2]) == 1 and majority([1, 2]) is None
 
 
-GOOD = dict(intent_score=2, slots_score=2, grammar_score=4, spelling_score=2, language_identification="target")
+GOOD = dict(intent_score=1, slots_score=1, grammar_score=4, spelling_score=2, language_identification="target")
 BAD = {**GOOD, "intent_score": 0}
 
 
@@ -142,7 +172,7 @@ def test_campaign_agreement_figures(world):
     validate(world, "carim", {**GOOD, "grammar_score": 3})
     u2 = write(world, "dalia", "ضبط منبه الساعة [time : السابعة]")
     validate(world, "badr", GOOD)
-    validate(world, "emad", {**GOOD, "intent_score": 1, "grammar_score": 2})
+    validate(world, "emad", {**GOOD, "intent_score": 2, "grammar_score": 2})
     figures = campaign_agreement(campaign=world["campaign"], locale_ids=[world["ar"].pk])
     alpha = figures["locales"]["ar-SA"]["alpha"]
     # grammar: units (4,3), (4,2). Coincidences o43=o34=1, o42=o24=1; n4=2, n3=1, n2=1, n=4.

@@ -100,16 +100,34 @@ def test_arabic_annotators_write_and_validate(world, live_server, browser, tmp_p
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.locator(".messages")).to_contain_text("Skipped")
-    for judge, keys in (("badr", ["2", "2", "4", "2", "t"]), ("carim", ["2", "1", "3", "2", "t"])):
+    # badr answers "Yes" on every scale (the answer the old rule sent back); carim finds the intent
+    # a reasonable interpretation, the slots right, the grammar good enough, English words too.
+    for judge, keys in (("badr", ["1", "1", "4", "2", "t"]), ("carim", ["2", "1", "3", "2", "t", "e"])):
         jp = log_in(browser, live_server, judge)
         start(jp, world["campaign"])
         expect(jp.locator("#judged-text")).to_have_text("أيقظني الساعة الخامسة صباحا")
         assert jp.get_attribute("html", "dir") == "rtl"
+        # every score with its published meaning, not a bare number
+        intent = jp.locator("fieldset[data-scale=intent_score]")
+        expect(intent.locator("legend")).to_contain_text("Does the sentence match the intent?")
+        expect(intent.locator("label.option")).to_have_text(
+            ["0 No", "1 Yes", "2 It is a reasonable interpretation of the goal"])
+        expect(jp.locator("fieldset[data-scale=slots_score] label.option").nth(2)).to_have_text(
+            "2 There are no words in square brackets (utterance without a slot)")
+        expect(jp.locator("fieldset[data-scale=grammar_score] label.option").nth(3)).to_have_text(
+            "3 Good enough (easily understood and sounds almost natural in your language)")
+        expect(jp.locator("fieldset[data-scale=spelling_score] label.option").nth(1)).to_have_text(
+            "1 There are 1-2 spelling errors")
+        expect(jp.locator("fieldset[data-scale=language_identification] label.option")).to_have_text(
+            ["target", "english", "other"])
+        assert jp.get_attribute("fieldset[data-scale=grammar_score]", "dir") == "ltr"  # the interface's words
         if judge == "carim":
             shot(jp, tmp_path, "collect-validate-ar-SA.png")
         judge_by_keyboard(jp, keys)
         jp.close()
-    assert orm(lambda: Judgment.objects.filter(utterance=written).count()) == 2
+    assert orm(lambda: sorted(Judgment.objects.filter(utterance=written).values_list(
+        "intent_score", "slots_score", "grammar_score", "language_identification"))) == [
+        (1, 1, 4, "target"), (2, 1, 3, "target|english")]
     assert orm(lambda: Utterance.objects.get(pk=written.pk).status) == "accepted"
     lead_progress = log_in(browser, live_server, "amal")
     lead_progress.goto(f"{live_server.url}/collect/progress/")

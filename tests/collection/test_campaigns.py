@@ -105,3 +105,42 @@ def test_the_demo_campaign_loads_twice_without_change():
 
     annotator = get_user_model().objects.get(username="annotator2.ja")
     assert task_claim_next(annotator=annotator).locale.tag == "ja-JP"
+
+
+def test_the_acceptance_rule_is_changed_in_the_admin_by_a_lead_of_every_locale_only():
+    from parley.access.models import Role
+    from parley.access.services import membership_grant
+
+    ar, ja = f.locale("ar-SA"), f.locale("ja-JP")
+    intent = f.intent("alarm_set", "alarm")
+    campaign = f.campaign([ar, ja], [intent])  # active: the rule may still change
+    both = f.member("locale_lead", ar, username="lead-both")
+    membership_grant(user=both, role=Role.objects.get(slug="locale_lead"), locale=ja, actor="test")
+    only_ar = f.member("locale_lead", ar, username="lead-ar")
+    url = f"/admin/collection/campaign/{campaign.pk}/change/"
+    cls = list(campaign.campaign_locales.order_by("locale__tag"))
+
+    def form(rule):
+        data = {"name": campaign.name, "description": "", "intents": [intent.pk], "target_per_intent": 2,
+                "acceptance_rule": rule, "lease_minutes": 15,
+                "campaign_locales-TOTAL_FORMS": 2, "campaign_locales-INITIAL_FORMS": 2,
+                "campaign_locales-MIN_NUM_FORMS": 1, "campaign_locales-MAX_NUM_FORMS": 1000}
+        for i, cl in enumerate(cls):
+            data.update({f"campaign_locales-{i}-id": cl.pk, f"campaign_locales-{i}-campaign": campaign.pk,
+                         f"campaign_locales-{i}-locale": cl.locale_id, f"campaign_locales-{i}-instructions": ""})
+        return data
+
+    client = Client()
+    client.force_login(only_ar)
+    assert client.post(url, form('{"min_grammar_score": 4}')).status_code == 403
+    client.force_login(both)
+    for bad, field in (('{"min_grammar_score": 5}', "min_grammar_score"), ('{"intent_scores": [7]}', "intent_scores"),
+                       ('{"intent_score": 2}', "unknown key"), ("[" * 100_000 + "]" * 100_000, "JSON")):
+        refused = client.post(url, form(bad))
+        assert refused.status_code == 200 and field in refused.content.decode(), field
+    assert Campaign.objects.get(pk=campaign.pk).acceptance_rule == {}
+    saved = client.post(url, form('{"min_grammar_score": 4}'))
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    assert Campaign.objects.get(pk=campaign.pk).rule["min_grammar_score"] == 4
+    assert sorted(Event.objects.filter(verb="campaign.acceptance_rule_changed").values_list("locale_tag", flat=True)) \
+        == ["ar-SA", "ja-JP"]

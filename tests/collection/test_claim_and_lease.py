@@ -12,7 +12,7 @@ from parley.events.models import Event
 
 pytestmark = pytest.mark.django_db
 
-GOOD = dict(intent_score=2, slots_score=2, grammar_score=4, spelling_score=2, language_identification="target")
+GOOD = dict(intent_score=1, slots_score=1, grammar_score=4, spelling_score=2, language_identification="target")
 
 
 def test_generation_makes_target_tasks_per_locale_and_intent(world):
@@ -119,12 +119,34 @@ def test_a_writing_task_takes_no_judgment_and_a_validate_task_no_utterance(world
         task_submit_utterance(task=validation, annotator=world["badr"], annotated="أيقظني [time : السادسة]")
 
 
-@pytest.mark.parametrize("field, value", [("intent_score", 3), ("grammar_score", 5), ("spelling_score", -1),
-                                          ("slots_score", True), ("language_identification", "english")])
+@pytest.mark.parametrize("field, value", [
+    ("intent_score", 3), ("grammar_score", 5), ("spelling_score", -1), ("slots_score", True),
+    ("intent_score", 10**30), ("grammar_score", "4"), ("spelling_score", None),
+    # the published values are target, english, other and their combinations joined by "|"
+    ("language_identification", "mixed"), ("language_identification", "4"), ("language_identification", ""),
+    ("language_identification", "target|target"), ("language_identification", "target||other"),
+    ("language_identification", "target\x00"), ("language_identification", "target|" * 1000),
+    ("language_identification", ["target"])])
 def test_judgment_scales_are_bounded(world, field, value):
     task = task_claim_next(annotator=world["amal"])
     task_submit_utterance(task=task, annotator=world["amal"], annotated="أيقظني [time : الخامسة]")
     validation = task_claim_next(annotator=world["badr"])
     with pytest.raises(ValidationError) as refused:
         task_submit_judgment(task=validation, annotator=world["badr"], **{**GOOD, field: value})
-    assert field in refused.value.message_dict
+    assert list(refused.value.message_dict) == [field]
+
+
+@pytest.mark.parametrize("given, stored", [("target", "target"), ("english|target", "target|english"),
+                                           ("other|english|target", "target|english|other"),
+                                           ("english", "english")])
+def test_language_identification_is_stored_as_published(world, given, stored):
+    task = task_claim_next(annotator=world["amal"])
+    task_submit_utterance(task=task, annotator=world["amal"], annotated="أيقظني [time : الخامسة]")
+    validation = task_claim_next(annotator=world["badr"])
+    judgment = task_submit_judgment(task=validation, annotator=world["badr"],
+                                    **{**GOOD, "language_identification": given})
+    judgment.refresh_from_db()
+    assert judgment.language_identification == stored
+    assert judgment.get_language_identification_display() == {
+        "target": "target", "target|english": "target & english", "target|english|other": "target & english & other",
+        "english": "english"}[stored]

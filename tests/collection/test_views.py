@@ -99,7 +99,7 @@ def test_lead_dashboard_and_csv_keep_annotator_ids(world):
     u = task_submit_utterance(task=t, annotator=world["amal"], annotated="أيقظني الساعة [time : الخامسة]")
     for who in ("badr", "carim"):
         v = task_claim_next(annotator=world[who])
-        task_submit_judgment(task=v, annotator=world[who], intent_score=2, slots_score=2, grammar_score=3,
+        task_submit_judgment(task=v, annotator=world[who], intent_score=1, slots_score=1, grammar_score=3,
                              spelling_score=2, language_identification="target")
     client = login(lead)
     page = client.get(f"/collect/lead/{world['campaign'].pk}/").content.decode()
@@ -112,3 +112,91 @@ def test_lead_dashboard_and_csv_keep_annotator_ids(world):
     assert str(world["amal"].pk) in annotators
     # the lead of ar-SA alone may not pause a campaign that also covers ja-JP
     assert client.post(f"/collect/lead/{world['campaign'].pk}/status/", {"to": "paused"}).status_code == 403
+
+
+# MASSIVE's wording, copied from alexa/massive README.md ("judgments"), not from the code under test.
+PUBLISHED = {
+    "intent_score": ("Does the sentence match the intent?", {
+        "0": "No", "1": "Yes", "2": "It is a reasonable interpretation of the goal"}),
+    "slots_score": ("Do all these terms match the categories in square brackets?", {
+        "0": "No", "1": "Yes", "2": "There are no words in square brackets (utterance without a slot)"}),
+    "grammar_score": ("Read the sentence out loud. Ignore any spelling, punctuation, or capitalization errors. "
+                      "Does it sound natural?", {
+        "0": "Completely unnatural (nonsensical, cannot be understood at all)",
+        "1": "Severe errors (the meaning cannot be understood and doesn't sound natural in your language)",
+        "2": "Some errors (the meaning can be understood but it doesn't sound natural in your language)",
+        "3": "Good enough (easily understood and sounds almost natural in your language)",
+        "4": "Perfect (sounds natural in your language)"}),
+    "spelling_score": ("Are all words spelled correctly? Ignore any spelling variances that may be due to "
+                       "differences in dialect. Missing spaces should be marked as a spelling error.", {
+        "0": "There are more than 2 spelling errors", "1": "There are 1-2 spelling errors",
+        "2": "All words are spelled correctly"}),
+    "language_identification": ("The following sentence contains words in the following languages "
+                                "(check all that apply)", {"target": "target", "english": "english", "other": "other"}),
+}
+
+
+def scales_shown(page: str) -> dict:
+    """{scale: (question, {value: meaning}, input type)} as the validation page renders them."""
+    import html
+    import re
+
+    shown = {}
+    for name, kind, body in re.findall(r'<fieldset class="scale" data-scale="([a-z_]+)" data-input="(\w+)"[^>]*>'
+                                       r'(.*?)</fieldset>', page, re.S):
+        question = html.unescape(re.sub(r"<[^>]+>.*", "", re.search(r"<legend>(.*?)</legend>", body, re.S)[1],
+                                        flags=re.S).strip())
+        options = {value: html.unescape(" ".join(meaning.split())) for value, meaning in re.findall(
+            r'<input type="\w+" name="[a-z_]+" value="([a-z0-9]+)"[^>]*>.*?<span class="meaning">(.*?)</span>',
+            body, re.S)}
+        shown[name] = (question, options, kind)
+    return shown
+
+
+def validation_task(world, judge="badr"):
+    from parley.collection.services import task_claim_next, task_submit_utterance
+
+    task = task_claim_next(annotator=world["amal"])
+    task_submit_utterance(task=task, annotator=world["amal"], annotated="أيقظني الساعة [time : الخامسة]")
+    client = login(world[judge])
+    client.post(f"/collect/campaigns/{world['campaign'].pk}/next/")
+    return client, Task.objects.get(assignee=world[judge], kind="validate")
+
+
+def test_validation_page_shows_the_published_meaning_of_every_score(world):
+    client, vtask = validation_task(world)
+    page = client.get(f"/collect/tasks/{vtask.pk}/").content.decode()
+    shown = scales_shown(page)
+    assert {name: (question, options) for name, (question, options, _kind) in shown.items()} == PUBLISHED
+    assert [kind for _q, _o, kind in shown.values()] == ["radio"] * 4 + ["checkbox"]  # check all that apply
+    assert '<code dir="ltr">alarm_set</code>' in page  # the intent the first question asks about
+    # Two judges answering "Yes" everywhere (and two boxes checked) accept: the page stores MASSIVE's values.
+    yes = {"intent_score": "1", "slots_score": "1", "grammar_score": "4", "spelling_score": "2",
+           "language_identification": ["target", "english"]}
+    assert client.post(f"/collect/tasks/{vtask.pk}/", yes).status_code == 302
+    assert Judgment.objects.get(task=vtask).language_identification == "target|english"
+    carim = login(world["carim"])
+    carim.post(f"/collect/campaigns/{world['campaign'].pk}/next/")
+    second = Task.objects.get(assignee=world["carim"], kind="validate")
+    assert carim.post(f"/collect/tasks/{second.pk}/", {**yes, "language_identification": "target"}).status_code == 302
+    assert Utterance.objects.get(source="collected").status == "accepted"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("intent_score", "3"), ("grammar_score", "99999999999999999999999"), ("spelling_score", "٢"),
+    ("slots_score", "1\x00"), ("intent_score", "-1"), ("language_identification", "mixed"),
+    ("language_identification", ""), ("language_identification", "target\x00"),
+    ("comment", "fine\x00"), ("proposed_annotation", "[time : \x00]"),
+])
+def test_out_of_range_or_hostile_scores_are_a_400_naming_the_field(world, field, value):
+    client, vtask = validation_task(world)
+    answer = {"intent_score": "1", "slots_score": "1", "grammar_score": "4", "spelling_score": "2",
+              "language_identification": ["target", "other"], field: value}
+    response = client.post(f"/collect/tasks/{vtask.pk}/", answer)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'<p class="error" data-field="{field}">' in page
+    assert not Judgment.objects.filter(task=vtask).exists()
+    # what the judge chose is kept on the page that comes back
+    if field != "language_identification":
+        assert 'name="language_identification" value="other" checked' in page

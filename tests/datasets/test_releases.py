@@ -317,3 +317,20 @@ def test_a_second_attempt_while_one_builds_steps_aside(corpus):
     finally:
         other.close()
     assert release_build(release=release, actor="test").status == "published"
+
+
+def test_a_collected_rows_judgments_are_released_in_massives_form(corpus):
+    """A collected row keeps its author, slot methods and its decided round's judgments (stored by
+    collection in any key order) in the release's MASSIVE line, keys in the published order."""
+    de_test = corpus["de_test"]
+    de_test.provenance = {"worker_id": "5", "slot_method": [{"method": "translation", "slot": "time"}],
+                          "judgments": [{"language_identification": "target", "spelling_score": 2, "grammar_score": 4,
+                                         "slots_score": 1, "intent_score": 1, "worker_id": "6"}],
+                          "collection": {"campaign": 1, "task": 1, "round": 1}}
+    de_test.save()
+    release = publish()
+    lines = (release_folder(release) / "1.1/data/de-DE.jsonl").read_text(encoding="utf-8").splitlines()
+    line = next(x for x in lines if f'"parley-{de_test.pk}"' in x)
+    assert line.endswith(', "worker_id": "5", "slot_method": [{"slot": "time", "method": "translation"}], '
+                         '"judgments": [{"worker_id": "6", "intent_score": 1, "slots_score": 1, "grammar_score": 4, '
+                         '"spelling_score": 2, "language_identification": "target"}]}')

@@ -47,6 +47,15 @@ def test_import_keeps_every_field_and_exports_row_for_row(registry, tmp_path):
         assert [list(r) for r in exported] == [list(r) for r in originals]  # field order too
 
 
+def test_imported_judgments_go_back_out_byte_for_byte(registry, tmp_path):
+    """The published row's judgments, keys in MASSIVE's order (PostgreSQL's jsonb would put slots_score first)."""
+    from parley.interchange.exports import massive_jsonl
+
+    run_import(tmp_path, jsonl(DE), create_missing=True)
+    assert '"judgments": [{"worker_id": "11", "intent_score": 1, "slots_score": 1' in jsonl(DE)
+    assert "".join(massive_jsonl(locale=locale_resolve("de-DE"), source=None)) == jsonl(DE)
+
+
 def test_reimport_changes_nothing(registry, tmp_path):
     run_import(tmp_path, jsonl(EN, DE), create_missing=True)
     before = list(Utterance.objects.values_list("id", "updated_at"))
@@ -265,17 +274,41 @@ def test_lines_built_by_postgresql_equal_the_python_reference(registry, tmp_path
     no_extras = {k: EN2[k] for k in ("id", "locale", "partition", "scenario", "intent", "utt", "annot_utt")}
     numeric_id = {**EN2, "id": 11, "utt": "what is the weather in köln ✓", "annot_utt":
                   "what is the weather in [place_name : köln] ✓"}
-    run_import(tmp_path, jsonl(EN, EN2, odd, no_extras | {"id": "10"}, numeric_id), create_missing=True)
+    odd_judgments = {**EN2, "id": "12", "judgments": [
+        {"worker_id": "1", "intent_score": 1, "slots_score": 1, "grammar_score": 4, "spelling_score": 2,
+         "language_identification": "target", "note": "extra"}, {}, {"slots_score": 0, "intent_score": 2}]}
+    run_import(tmp_path, jsonl(EN, EN2, odd, no_extras | {"id": "10"}, numeric_id, odd_judgments), create_missing=True)
     en = locale_resolve("en-US")
     # Rows of another source and a row whose recorded field order misses some of its keys.
     f.utterance(en, f.intent("alarm_set", "alarm"), "wake me at [time : nine]", source="manual", status="promoted",
                 partition="train", source_order=10**12)
+    # Collected rows: their author, slot methods and judgments as collection keeps them (MASSIVE's keys, any order).
+    judged = {"worker_id": "7", "slot_method": [{"method": "translation", "slot": "time"}],
+              "judgments": [{"language_identification": "target|english", "spelling_score": 2, "grammar_score": 3,
+                             "slots_score": 1, "intent_score": 2, "worker_id": "12"},
+                            {"worker_id": "13", "intent_score": 1, "slots_score": 0, "grammar_score": 4,
+                             "spelling_score": 1, "language_identification": "target"}],
+              "collection": {"campaign": 1, "task": 2, "round": 1}}
+    f.utterance(en, f.intent("alarm_set", "alarm"), "wake me at [time : \"ten\"]", source="collected",
+                status="accepted", source_order=10**12 + 1, provenance=judged)
+    f.utterance(en, f.intent("alarm_set", "alarm"), "wake me at [time : eleven]", source="collected",
+                status="in_validation", source_order=10**12 + 2, provenance={"worker_id": "7", "judgments": []})
     partial = Utterance.objects.get(locale=en, external_id="9")
     partial.provenance = {**partial.provenance, "fields": ["utt", "id"]}
     partial.save()
     sql = "".join(massive_jsonl(locale=en, source=None))
     assert sql == "".join(massive_jsonl_python(locale=en, source=None))
-    assert len(sql.splitlines()) == 6
+    assert len(sql.splitlines()) == 9
+    # MASSIVE's scores in its order again; a key MASSIVE does not have stays where jsonb put it
+    assert '"judgments": [{"note": "extra", "worker_id": "1", "intent_score": 1, "slots_score": 1, ' \
+           '"grammar_score": 4, "spelling_score": 2, "language_identification": "target"}, {}, ' \
+           '{"intent_score": 2, "slots_score": 0}]}' in sql.splitlines()[5]
+    assert sql.splitlines()[7].endswith(
+        ', "worker_id": "7", "slot_method": [{"slot": "time", "method": "translation"}], "judgments": ['
+        '{"worker_id": "12", "intent_score": 2, "slots_score": 1, "grammar_score": 3, "spelling_score": 2, '
+        '"language_identification": "target|english"}, {"worker_id": "13", "intent_score": 1, "slots_score": 0, '
+        '"grammar_score": 4, "spelling_score": 1, "language_identification": "target"}]}')
+    assert sql.splitlines()[8].endswith(', "worker_id": "7", "slot_method": [], "judgments": []}')
     assert json.loads(sql.splitlines()[2]) == odd and list(json.loads(sql.splitlines()[2]))[:2] == ["utt", "id"]
 
 

@@ -4,7 +4,7 @@ import threading
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
@@ -16,11 +16,28 @@ from parley.events.services import event_record
 
 from .models import Campaign, CampaignLocale, Decision, Judgment, Task, TaskLease
 from .selectors import campaigns_visible
-from .services import campaign_problems, campaign_status_change, campaign_tasks_generate
+from .services import (campaign_acceptance_rule_set, campaign_problems, campaign_status_change,
+                       campaign_tasks_generate)
 from .views_lead import may_change
 
 
 _viewer = threading.local()  # whose locales the campaign list's `locales` column may name
+
+
+class DepthSafeJSONField(forms.JSONField):
+    """JSON nested deeper than Python's recursion limit is a form error, not a RecursionError."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise ValidationError(_("Enter a valid JSON (nested too deeply)."), code="invalid") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
 
 
 class CampaignForm(forms.ModelForm):
@@ -31,15 +48,27 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["name", "description", "intents", "target_per_intent", "task_kinds", "source_locale",
                   "required_validations", "acceptance_rule", "lease_minutes", "deadline"]
+        field_classes = {"acceptance_rule": DepthSafeJSONField}
 
     def clean(self):
         data = super().clean()
+
+        def value(name):  # a read-only field (a started campaign's) is not in the form: its stored value
+            return data.get(name) if name in self.fields else getattr(self.instance, name)
+
         problems = campaign_problems(
-            task_kinds=data.get("task_kinds"), required_validations=data.get("required_validations"),
-            source_locale=data.get("source_locale"), acceptance_rule=data.get("acceptance_rule"),
-            target_per_intent=data.get("target_per_intent"), lease_minutes=data.get("lease_minutes"))
-        if problems:
-            raise ValidationError(problems)
+            task_kinds=value("task_kinds"), required_validations=value("required_validations"),
+            source_locale=value("source_locale"), acceptance_rule=value("acceptance_rule"),
+            target_per_intent=value("target_per_intent"), lease_minutes=value("lease_minutes"))
+        errors: dict[str, list[str]] = {}
+        for name, messages in problems.items():
+            messages = [messages] if isinstance(messages, str) else messages
+            if name in self.fields:
+                errors.setdefault(name, []).extend(messages)
+            else:
+                errors.setdefault(NON_FIELD_ERRORS, []).extend(f"{name}: {m}" for m in messages)
+        if errors:
+            raise ValidationError(errors)
         return data
 
 
@@ -106,8 +135,11 @@ class CampaignAdmin(admin.ModelAdmin):
         return False  # campaigns are closed, never deleted: their judgments are the record
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status != Campaign.Status.DRAFT:
+        if obj is not None and obj.status == Campaign.Status.CLOSED:
             return ["task_kinds", "source_locale", "required_validations", "acceptance_rule"]
+        if obj is not None and obj.status != Campaign.Status.DRAFT:
+            # The rule may change while judges work (the recompute command re-applies it to decisions).
+            return ["task_kinds", "source_locale", "required_validations"]
         return []
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -135,7 +167,17 @@ class CampaignAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
+        # A changed rule goes through its service (validation, the event in each locale); the
+        # change permission (lead in every one of the campaign's locales) was checked by the admin.
+        rule = obj.acceptance_rule
+        if "acceptance_rule" in form.changed_data:
+            obj.acceptance_rule = Campaign.objects.values_list("acceptance_rule", flat=True).get(pk=obj.pk)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if "acceptance_rule" in form.changed_data:
+                campaign_acceptance_rule_set(campaign=obj, rule=rule, actor=request.user)
 
     def save_related(self, request, form, formsets, change):
         with transaction.atomic():

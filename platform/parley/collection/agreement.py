@@ -2,9 +2,10 @@
 
 Krippendorff's alpha from the coincidence matrix (Krippendorff, "Computing Krippendorff's
 Alpha-Reliability", 2011): alpha = 1 - D_o / D_e. It handles any number of judges per unit and
-missing judgments; units with fewer than two values are not pairable and are left out. We report
-the *interval* metric for MASSIVE's score scales (their numbers are equally spaced grades) and the
-nominal metric for language identification; `ordinal` is here too for leads who prefer it.
+missing judgments; units with fewer than two values are not pairable and are left out. The
+collection reports the *interval* metric for MASSIVE's graded scales (grammar, spelling) and the
+*nominal* one for its categorical answers (intent, slots, language identification); see
+selectors.ALPHA_METRICS. `ordinal` is here too for leads who prefer it.
 """
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ collection:write (status changes, which need the lead role in every locale of th
 from django.http import HttpResponse
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from parley.access.scoping import actor_of
@@ -15,7 +16,8 @@ from parley.access.scoping import actor_of
 from .models import Campaign
 from .selectors import (campaign_agreement, campaign_locale_ids, campaign_progress, campaign_throughput,
                         campaigns_visible)
-from .services import campaign_status_change
+from .acceptance import DEFAULT_ACCEPTANCE_RULE
+from .services import campaign_acceptance_rule_set, campaign_status_change
 from .views_lead import may_change, write_csv
 
 
@@ -40,6 +42,22 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     def get_acceptance_rule(self, obj) -> dict:
         return obj.rule
+
+
+class DepthSafeJSONParser(JSONParser):
+    """JSON bodies nested deeper than Python's recursion limit are a 400, not a RecursionError."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
+
+
+class AcceptanceRuleSerializer(serializers.Serializer):
+    overrides = serializers.JSONField(
+        help_text="Overrides of the default rule (an empty object: the default). Keys: "
+                  + ", ".join(f"{key} (default {value!r})" for key, value in DEFAULT_ACCEPTANCE_RULE.items()))
 
 
 class StatusSerializer(serializers.Serializer):
@@ -108,17 +126,37 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         write_csv(response, campaign=campaign, locale_ids=self._locale_ids(campaign), what="judgments")
         return response
 
-    @action(detail=True, methods=["post"], serializer_class=StatusSerializer)
-    def status(self, request, pk=None):
-        campaign = self.get_object()
-        body = StatusSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+    def _may_change_or_403(self, campaign) -> None:
         actor = self._actor()
         token_ok = actor.token is None or all(
             actor.can("collection.change_campaign", locale_id=i)
             for i in campaign.campaign_locales.values_list("locale_id", flat=True))
         if not (may_change(actor.user, campaign) and token_ok):
             raise PermissionDenied("Changing a campaign needs the lead role in every one of its locales.")
+
+    @action(detail=True, methods=["get", "put"], url_path="acceptance-rule", serializer_class=AcceptanceRuleSerializer,
+            parser_classes=[DepthSafeJSONParser])
+    def acceptance_rule(self, request, pk=None):
+        """GET: the rule in force (`rule`), the campaign's `overrides` and the `default`. PUT
+        `{"overrides": {...}}` replaces the overrides (lead role in every locale of the campaign;
+        scope collection:write). Decisions already taken change only through the
+        collection_decisions_recompute command."""
+        campaign = self.get_object()
+        if request.method == "PUT":
+            self._may_change_or_403(campaign)
+            body = AcceptanceRuleSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            campaign = campaign_acceptance_rule_set(campaign=campaign, rule=body.validated_data["overrides"],
+                                                    actor=request.user)
+        return Response({"campaign": campaign.pk, "rule": campaign.rule, "overrides": campaign.acceptance_rule,
+                         "default": DEFAULT_ACCEPTANCE_RULE})
+
+    @action(detail=True, methods=["post"], serializer_class=StatusSerializer)
+    def status(self, request, pk=None):
+        campaign = self.get_object()
+        body = StatusSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        self._may_change_or_403(campaign)
         campaign = campaign_status_change(campaign=campaign, to=body.validated_data["to"], actor=request.user)
         self._page_objects = [campaign]
         return Response(CampaignSerializer(campaign, context=self.get_serializer_context()).data)

@@ -8,13 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# The default acceptance rule (campaign.acceptance_rule overrides any key).
-DEFAULT_ACCEPTANCE_RULE = {
-    "intent_score": 2,  # a strict majority of the judges gave the intent this score
-    "min_grammar_score": 2,  # no judge scored grammar below this
-    "require_target_language": True,  # a strict majority said it is the target language
-    "max_rework_rounds": 1,  # a rejected utterance goes back to its author this many times, then stays rejected
-}
+from .acceptance import DEFAULT_ACCEPTANCE_RULE
+from .scales import (GRAMMAR_SCORE, INTENT_SCORE, LANGUAGE_CHOICES, LANGUAGE_VALUE_MAX_LENGTH, LANGUAGE_VALUES,
+                     SLOTS_SCORE, SPELLING_SCORE, language_code)
 
 
 class Campaign(models.Model):
@@ -44,7 +40,10 @@ class Campaign(models.Model):
                                       help_text=_("Where localize tasks take their source utterances from"))
     required_validations = models.PositiveSmallIntegerField(_("validations per utterance"), default=2)
     acceptance_rule = models.JSONField(_("acceptance rule"), default=dict, blank=True,
-                                       help_text=_("Overrides of the default rule; empty: the default"))
+                                       help_text=_('Overrides of the default rule, e.g. {"min_grammar_score": 4}. Keys: '
+                                                   'intent_scores [1, 2], slots_scores [1, 2], min_grammar_score 3, '
+                                                   'min_spelling_score 0, require_target_language true, '
+                                                   'max_rework_rounds 1. Empty: the default'))
     lease_minutes = models.PositiveSmallIntegerField(_("lease (minutes)"), default=15)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -184,11 +183,6 @@ class TaskLease(models.Model):
 class Judgment(models.Model):
     """One native's judgment of one utterance on MASSIVE's scales."""
 
-    class Language(models.TextChoices):
-        TARGET = "target", _("the target language")
-        MIXED = "mixed", _("mixed with another language")
-        OTHER = "other", _("another language")
-
     locale_path = "locale"
 
     task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="judgment", verbose_name=_("task"))
@@ -198,11 +192,14 @@ class Judgment(models.Model):
     round = models.PositiveSmallIntegerField(_("round"), default=1)
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("annotator"))
-    intent_score = models.PositiveSmallIntegerField(_("intent (0-2)"))
-    slots_score = models.PositiveSmallIntegerField(_("slots (0-2)"))
-    grammar_score = models.PositiveSmallIntegerField(_("grammar (0-4)"))
-    spelling_score = models.PositiveSmallIntegerField(_("spelling (0-2)"))
-    language_identification = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    # MASSIVE's scales, values and wording as published (scales.py).
+    intent_score = models.PositiveSmallIntegerField(_("intent score"), choices=INTENT_SCORE.options)
+    slots_score = models.PositiveSmallIntegerField(_("slots score"), choices=SLOTS_SCORE.options)
+    grammar_score = models.PositiveSmallIntegerField(_("grammar score"), choices=GRAMMAR_SCORE.options)
+    spelling_score = models.PositiveSmallIntegerField(_("spelling score"), choices=SPELLING_SCORE.options)
+    # The distribution's value: the checked boxes joined by "|" ("target", "target|english", ...).
+    language_identification = models.CharField(_("language identification"), max_length=LANGUAGE_VALUE_MAX_LENGTH,
+                                               choices=LANGUAGE_CHOICES)
     proposed_annotation = models.TextField(_("proposed correction"), blank=True)
     comment = models.CharField(_("comment"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -215,10 +212,17 @@ class Judgment(models.Model):
             models.UniqueConstraint(fields=["utterance", "round", "annotator"], name="one_judgment_per_judge_round"),
             models.CheckConstraint(condition=models.Q(intent_score__lte=2, slots_score__lte=2, grammar_score__lte=4,
                                                       spelling_score__lte=2), name="judgment_scores_in_range"),
+            models.CheckConstraint(condition=models.Q(language_identification__in=LANGUAGE_VALUES),
+                                   name="judgment_language_published"),
         ]
 
     def __str__(self) -> str:
         return f"judgment of {self.utterance_id} by {self.annotator_id}"
+
+    @property
+    def language_code(self) -> int | None:
+        """The published code (1 target … 7 target & english & other)."""
+        return language_code(self.language_identification)
 
 
 class Decision(models.Model):

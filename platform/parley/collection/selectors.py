@@ -17,6 +17,11 @@ from .models import Campaign, CampaignLocale, Decision, Judgment, Task, TaskLeas
 
 WORK_PERM = "collection.work_task"
 SCALES = ("intent_score", "slots_score", "grammar_score", "spelling_score")
+# Krippendorff's metric per scale. Intent and slots are categories, not grades: 2 is "a reasonable
+# interpretation of the goal" and "no words in square brackets", neither "more than Yes" (scales.py).
+# Grammar (0 completely unnatural … 4 perfect) and spelling (0 more than 2 errors … 2 none) are grades.
+ALPHA_METRICS = {"intent_score": "nominal", "slots_score": "nominal", "grammar_score": "interval",
+                 "spelling_score": "interval", "language_identification": "nominal"}
 
 
 def native_locale_ids(*, user, token=None) -> frozenset:
@@ -137,7 +142,7 @@ def campaign_judgments(*, campaign: Campaign, locale_ids) -> QuerySet[Judgment]:
 
 
 def campaign_agreement(*, campaign: Campaign, locale_ids) -> dict:
-    """Per locale: Krippendorff's alpha per scale (interval; nominal for language) and per
+    """Per locale: Krippendorff's alpha per scale (ALPHA_METRICS) and per
     annotator the rate of agreement with the other judges' majority (intent score and verdict)."""
     rule = campaign.rule
     by_locale: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
@@ -163,8 +168,7 @@ def campaign_agreement(*, campaign: Campaign, locale_ids) -> dict:
             row["agreed"] += int(verdicts[unit][j.annotator_id] == (outcome == Decision.Outcome.ACCEPTED))
     locales = {}
     for tag, scales in sorted(by_locale.items()):
-        alpha = {scale: krippendorff_alpha([list(u.values()) for u in units.values()],
-                                           metric="nominal" if scale == "language_identification" else "interval")
+        alpha = {scale: krippendorff_alpha([list(u.values()) for u in units.values()], metric=ALPHA_METRICS[scale])
                  for scale, units in scales.items()}
         locales[tag] = {"alpha": alpha, "units": len(scales["intent_score"])}
     intent_units = {unit: by_judge for scales in by_locale.values() for unit, by_judge in scales["intent_score"].items()}
@@ -186,5 +190,5 @@ def campaign_agreement(*, campaign: Campaign, locale_ids) -> dict:
             "authored_accepted": authored[annotator_id]["accepted"],
             "authored_rejected": authored[annotator_id]["rejected"],
         })
-    return {"metric": {"scores": "interval", "language_identification": "nominal"}, "locales": locales,
+    return {"metric": ALPHA_METRICS, "locales": locales,
             "annotators": annotators}

@@ -5,6 +5,7 @@ Utterances are made and moved only through the nlu lifecycle (`utterance_create`
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -17,11 +18,13 @@ from parley.events.services import event_record
 from parley.nlu import annotation as notation
 from parley.nlu.checks import edit_errors_as_messages
 from parley.nlu.models import Utterance
-from parley.nlu.services import utterance_annotation_update, utterance_create, utterance_status_change
+from parley.nlu.services import (utterance_annotation_update, utterance_create, utterance_provenance_merge,
+                                 utterance_status_change)
 
-from .acceptance import judgments_decide
+from .acceptance import acceptance_rule_problems, judgments_decide
 from .checks import LOCALIZE_SOURCE_KEY
-from .models import DEFAULT_ACCEPTANCE_RULE, Campaign, CampaignLocale, Decision, Judgment, Task, TaskLease
+from .models import Campaign, CampaignLocale, Decision, Judgment, Task, TaskLease
+from .scales import LANGUAGE_VALUES, SCORE_SCALES, language_canonical
 from .selectors import native_locale_ids
 
 PRODUCTION_KINDS = (Task.Kind.ELICIT, Task.Kind.LOCALIZE)
@@ -32,7 +35,7 @@ CAMPAIGN_TRANSITIONS = {
     Campaign.Status.PAUSED: {Campaign.Status.ACTIVE, Campaign.Status.CLOSED},
     Campaign.Status.CLOSED: set(),
 }
-SCORE_RANGES = {"intent_score": 2, "slots_score": 2, "grammar_score": 4, "spelling_score": 2}
+SCORE_RANGES = {scale.name: scale.values[-1] for scale in SCORE_SCALES}  # MASSIVE's: every score from 0
 
 
 # --- Campaigns ----------------------------------------------------------------------------------
@@ -51,10 +54,9 @@ def campaign_problems(*, task_kinds, required_validations, source_locale, accept
         problems["target_per_intent"] = ["at least 1"]
     if lease_minutes is None or not 1 <= lease_minutes <= 24 * 60:
         problems["lease_minutes"] = ["between 1 and 1440"]
-    unknown = set(acceptance_rule or {}) - set(DEFAULT_ACCEPTANCE_RULE)
-    if unknown:
-        problems["acceptance_rule"] = [f"unknown key(s) {', '.join(sorted(unknown))}; known: "
-                                       f"{', '.join(DEFAULT_ACCEPTANCE_RULE)}"]
+    rule_problems = acceptance_rule_problems(acceptance_rule)
+    if rule_problems:
+        problems["acceptance_rule"] = rule_problems
     return problems
 
 
@@ -110,6 +112,30 @@ def campaign_status_change(*, campaign: Campaign, to: str, actor, now=None) -> C
         event_record(actor=actor, verb="campaign.status_changed", target=locked, locale=cl.locale,
                      payload={"from": before, "to": to, "tasks_created": created})
     campaign.status = to
+    return locked
+
+
+@transaction.atomic
+def campaign_acceptance_rule_set(*, campaign: Campaign, rule, actor) -> Campaign:
+    """Replace a campaign's overrides of the default acceptance rule (an empty object: the default).
+
+    Decisions already taken stay as they are until `decisions_recompute` re-applies the rule (the
+    `collection_decisions_recompute` command). A closed campaign's rule is its record: refused.
+    """
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    problems = acceptance_rule_problems(rule)
+    if problems:
+        raise ValidationError({"acceptance_rule": problems})
+    if locked.status == Campaign.Status.CLOSED:
+        raise ValidationError({"acceptance_rule": "a closed campaign's rule no longer changes"})
+    before = dict(locked.acceptance_rule or {})
+    locked.acceptance_rule = dict(rule or {})
+    locked.save(update_fields=["acceptance_rule"])
+    if before != locked.acceptance_rule:
+        for cl in locked.campaign_locales.select_related("locale"):
+            event_record(actor=actor, verb="campaign.acceptance_rule_changed", target=locked, locale=cl.locale,
+                         payload={"from": before, "to": locked.acceptance_rule})
+    campaign.acceptance_rule = locked.acceptance_rule
     return locked
 
 
@@ -326,6 +352,8 @@ def task_submit_utterance(*, task: Task, annotator, annotated: str, slot_method=
                                                 intent=locked.intent)
         utterance_status_change(utterance=utterance, to=Utterance.Status.SUBMITTED, actor=annotator,
                                 reason=f"rework, round {locked.round}", payload={"collection": context})
+        # The last round's judgments were of the old text; the new round's will replace them.
+        utterance_provenance_merge(utterance=utterance, values={"judgments": []})
     else:
         source = locked.source
         provenance = {"worker_id": str(annotator.pk), "slot_method": methods, "collection": context}
@@ -348,15 +376,30 @@ def task_submit_utterance(*, task: Task, annotator, annotated: str, slot_method=
 
 # --- Validation and the decision ------------------------------------------------------------------
 
-def _judgment_problems(scores: dict, language: str) -> dict[str, list[str]]:
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _judgment_problems(scores: dict, language) -> dict[str, list[str]]:
     problems = {}
     for name, top in SCORE_RANGES.items():
         value = scores.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
-            problems[name] = [f"a whole number from 0 to {top}; got {value!r}"]
-    if language not in Judgment.Language.values:
-        problems["language_identification"] = [f"one of {', '.join(Judgment.Language.values)}; got {language!r}"]
+            problems[name] = [f"a whole number from 0 to {top}; got {_shown(value)}"]
+    if language_canonical(language) is None:
+        problems["language_identification"] = [
+            f"one or more of target, english, other joined by '|' (published values: {', '.join(LANGUAGE_VALUES)}); "
+            f"got {_shown(language)}"]
     return problems
+
+
+def judgments_as_massive(judgments) -> list[dict]:
+    """Judgments as MASSIVE's `judgments` field writes them: its six keys in its order, the judge's
+    user id as worker_id (as the author's is the row's worker_id; both are ids, never names)."""
+    return [{"worker_id": str(j.annotator_id), "intent_score": j.intent_score, "slots_score": j.slots_score,
+             "grammar_score": j.grammar_score, "spelling_score": j.spelling_score,
+             "language_identification": j.language_identification} for j in judgments]
 
 
 @transaction.atomic
@@ -368,8 +411,13 @@ def task_submit_judgment(*, task: Task, annotator, intent_score: int, slots_scor
     scores = {"intent_score": intent_score, "slots_score": slots_score, "grammar_score": grammar_score,
               "spelling_score": spelling_score}
     problems = _judgment_problems(scores, language_identification)
+    language_identification = language_canonical(language_identification)
     proposed_annotation = (proposed_annotation or "").strip()
-    if proposed_annotation and notation.parse(proposed_annotation).annotation is None:
+    for name, text in (("proposed_annotation", proposed_annotation), ("comment", comment or "")):
+        if not isinstance(text, str) or "\x00" in text:  # PostgreSQL's text cannot hold NUL
+            problems[name] = ["text without NUL characters"]
+    if "proposed_annotation" not in problems and proposed_annotation and \
+            notation.parse(proposed_annotation).annotation is None:
         problems["proposed_annotation"] = ["not valid MASSIVE notation: [slot_type : value]"]
     if problems:
         raise ValidationError(problems)
@@ -397,31 +445,170 @@ def task_submit_judgment(*, task: Task, annotator, intent_score: int, slots_scor
 
 def utterance_decide(*, utterance: Utterance, campaign: Campaign, round: int, judgments, actor, now) -> Decision:
     """Apply the campaign's rule; a rejected utterance goes back to its author with the reasons
-    while rework rounds remain, else stays rejected and a new task takes its place."""
-    rule = campaign.rule
-    verdict = judgments_decide(judgments, rule=rule)
-    author_id = utterance.provenance.get("worker_id")
-    author_pk = int(author_id) if str(author_id or "").isdigit() else None
+    while rework rounds remain, else stays rejected and a new task takes its place. The round's
+    judgments are kept with the utterance in MASSIVE's form, for its exports."""
+    verdict = judgments_decide(judgments, rule=campaign.rule)
     decision = Decision.objects.create(
         campaign=campaign, utterance=utterance, locale=utterance.locale, intent=utterance.intent, round=round,
         outcome=Decision.Outcome.ACCEPTED if verdict.accepted else Decision.Outcome.REJECTED, reasons=verdict.reasons,
-        author_id=author_pk, decided_at=now)
+        author_id=_author_pk(utterance), decided_at=now)
+    utterance_provenance_merge(utterance=utterance, values={"judgments": judgments_as_massive(judgments)})
     context = {"collection": {"campaign": campaign.pk, "round": round, "judgments": [j.pk for j in judgments]}}
     if verdict.accepted:
         # Accepted collected utterances are the dataset pipeline's test-set candidates.
         utterance_status_change(utterance=utterance, to=Utterance.Status.ACCEPTED, actor=actor,
                                 reason=f"accepted by {len(judgments)} native judges", payload=context)
-        return decision
-    reason = "; ".join(verdict.reasons)
+    else:
+        _reject(utterance=utterance, campaign=campaign, round=round, reasons=verdict.reasons, actor=actor,
+                context=context)
+    return decision
+
+
+def _author_pk(utterance: Utterance) -> int | None:
+    author_id = utterance.provenance.get("worker_id")
+    return int(author_id) if str(author_id or "").isdigit() else None
+
+
+def _reject(*, utterance: Utterance, campaign: Campaign, round: int, reasons: list[str], actor, context: dict) -> None:
+    """Reject the utterance (it is in validation or accepted): back to its author while rework rounds
+    remain, else final, with a replacement task so the target stays reachable."""
+    reason = "; ".join(reasons)
     utterance_status_change(utterance=utterance, to=Utterance.Status.REJECTED, actor=actor, reason=reason,
                             payload=context)
+    author_pk = _author_pk(utterance)
     production = (Task.objects.filter(utterance=utterance, kind__in=PRODUCTION_KINDS).order_by("-round").first())
-    if round <= rule["max_rework_rounds"] and author_pk is not None and production is not None:
+    if round <= campaign.rule["max_rework_rounds"] and author_pk is not None and production is not None:
         utterance_status_change(utterance=utterance, to=Utterance.Status.DRAFT, actor=actor,
                                 reason=f"back to its author for rework: {reason}", payload=context)
         Task.objects.create(campaign=campaign, locale=utterance.locale, intent=utterance.intent, kind=production.kind,
                             source=production.source, utterance=utterance, round=round + 1,
-                            reserved_for_id=author_pk, feedback=verdict.reasons)
+                            reserved_for_id=author_pk, feedback=reasons)
     elif campaign.status == Campaign.Status.ACTIVE:
         campaign_tasks_generate(campaign=campaign, actor=actor, locale=utterance.locale, intent=utterance.intent)
-    return decision
+
+
+def _task_cancel(*, task: Task, actor, reason: str) -> None:
+    task.status, task.assignee, task.lease_expires_at = Task.Status.CANCELLED, None, None
+    task.save(update_fields=["status", "assignee", "lease_expires_at"])
+    TaskLease.objects.filter(task=task, outcome=TaskLease.Outcome.ACTIVE).update(
+        outcome=TaskLease.Outcome.EXPIRED, ended_at=timezone.now())
+    event_record(actor=actor, verb="collection.task_cancelled", target=task, locale=task.locale,
+                 payload={"kind": task.kind, "reason": reason, "utterance": task.utterance_id})
+
+
+def _surplus_tasks_cancel(*, campaign: Campaign, locale, intent, actor, reason: str) -> int:
+    """Cancel unstarted first-round production tasks beyond the target (a replacement made for an
+    utterance that is accepted after all)."""
+    live = (Task.objects.filter(campaign=campaign, locale=locale, intent=intent, round=1, kind__in=PRODUCTION_KINDS)
+            .exclude(status=Task.Status.CANCELLED).exclude(utterance__status=Utterance.Status.REJECTED))
+    surplus = live.count() - campaign.target_per_intent
+    if surplus <= 0:
+        return 0
+    spare = list(live.filter(status=Task.Status.OPEN, utterance__isnull=True).order_by("-id")[:surplus])
+    for task in spare:
+        _task_cancel(task=task, actor=actor, reason=reason)
+    return len(spare)
+
+
+@dataclass(frozen=True)
+class RecomputedDecision:
+    """One decision the recompute looked at and found different under the campaign's rule now."""
+    decision: int
+    utterance: int
+    campaign: int
+    locale: str
+    round: int
+    before: str
+    after: str
+    status_before: str
+    status_after: str
+    applied: bool
+    note: str = ""
+
+
+def decisions_recompute(*, actor, campaign: Campaign | None = None, dry_run: bool = False, now=None
+                        ) -> list[RecomputedDecision]:
+    """Re-apply each campaign's current rule to the last decision of every utterance it judged.
+
+    A changed outcome is carried out through the lifecycle services, with their events: an accepted
+    utterance now rejected goes back to its author (or stays rejected) as a fresh rejection would; a
+    rejected one now accepted is accepted (its pending rework task, or a replacement task beyond the
+    target, cancelled). An utterance that moved on since (promoted, or reworked and in a new round)
+    is reported and left alone. Each utterance is one transaction; a second run changes nothing.
+    The judgments kept with each utterance for exports are refreshed on the way (dry_run: not).
+    """
+    now = now or timezone.now()
+    rows = Decision.objects.all() if campaign is None else Decision.objects.filter(campaign=campaign)
+    latest: dict[int, int] = {}  # utterance → its last round's decision
+    for pk, utterance_id in rows.order_by("utterance_id", "round").values_list("pk", "utterance_id"):
+        latest[utterance_id] = pk
+    changes = []
+    for decision_id in latest.values():
+        change = _decision_recompute(decision_id=decision_id, actor=actor, dry_run=dry_run, now=now)
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def _decision_recompute(*, decision_id: int, actor, dry_run: bool, now) -> RecomputedDecision | None:
+    with transaction.atomic():
+        decision = Decision.objects.select_related("campaign", "locale").get(pk=decision_id)
+        # Lock as a rework submission does: its task, then the utterance.
+        pending = list(Task.objects.select_for_update(of=("self",), no_key=True)
+                       .filter(utterance_id=decision.utterance_id, kind__in=PRODUCTION_KINDS, round=decision.round + 1,
+                               status__in=[Task.Status.OPEN, Task.Status.LEASED]))
+        utterance = Utterance.objects.select_for_update(no_key=True).select_related("locale", "intent").get(
+            pk=decision.utterance_id)
+        decision = Decision.objects.select_for_update().select_related("campaign", "locale").get(pk=decision_id)
+        if Decision.objects.filter(utterance=utterance, round__gt=decision.round).exists():
+            return None  # a later round was decided meanwhile
+        campaign = decision.campaign
+        judgments = list(Judgment.objects.filter(utterance=utterance, round=decision.round))
+        verdict = judgments_decide(judgments, rule=campaign.rule)
+        after = Decision.Outcome.ACCEPTED if verdict.accepted else Decision.Outcome.REJECTED
+        S = Utterance.Status
+        current = utterance.status
+        reworked = current in (S.SUBMITTED, S.IN_VALIDATION)  # the author already sent a new version
+        if not dry_run:
+            utterance_provenance_merge(utterance=utterance,
+                                       values={"judgments": [] if reworked else judgments_as_massive(judgments)})
+        if after == decision.outcome:
+            if verdict.reasons != decision.reasons and not dry_run:
+                decision.reasons = verdict.reasons  # same outcome; the reasons as the rule words them now
+                decision.save(update_fields=["reasons"])
+            return None
+        row = dict(decision=decision.pk, utterance=utterance.pk, campaign=campaign.pk, locale=decision.locale.tag,
+                   round=decision.round, before=decision.outcome, after=after, status_before=current)
+        movable = (current == S.ACCEPTED) if after == Decision.Outcome.REJECTED else \
+            (current == S.REJECTED or (current == S.DRAFT and bool(pending)))
+        if not movable:
+            note = ("promoted: a published dataset row is retired by datasets, not here" if current == S.PROMOTED
+                    else "reworked since: the new round's judges decide" if reworked
+                    else f"left as it is ({current})")
+            return RecomputedDecision(**row, status_after=current, applied=False, note=note)
+        if dry_run:
+            return RecomputedDecision(**row, status_after=S.ACCEPTED if after == Decision.Outcome.ACCEPTED else
+                                      "rejected or draft", applied=False, note="dry run")
+        context = {"collection": {"campaign": campaign.pk, "round": decision.round,
+                                  "judgments": [j.pk for j in judgments], "recomputed": True}}
+        why = "recomputed under the campaign's acceptance rule"
+        if after == Decision.Outcome.REJECTED:
+            _reject(utterance=utterance, campaign=campaign, round=decision.round, reasons=verdict.reasons, actor=actor,
+                    context=context)
+        else:
+            for task in pending:
+                _task_cancel(task=task, actor=actor, reason=f"{why}: accepted")
+            if current == S.REJECTED:
+                utterance_status_change(utterance=utterance, to=S.DRAFT, actor=actor, reason=why, payload=context)
+            utterance_status_change(utterance=utterance, to=S.SUBMITTED, actor=actor, reason=why, payload=context)
+            utterance_status_change(utterance=utterance, to=S.ACCEPTED, actor=actor,
+                                    reason=f"{why}: accepted by {len(judgments)} native judges", payload=context)
+            _surplus_tasks_cancel(campaign=campaign, locale=utterance.locale, intent=utterance.intent, actor=actor,
+                                  reason=f"{why}: utterance {utterance.pk} accepted")
+        before_reasons = decision.reasons
+        decision.outcome, decision.reasons, decision.decided_at = after, verdict.reasons, now
+        decision.save(update_fields=["outcome", "reasons", "decided_at"])
+        event_record(actor=actor, verb="collection.decision_recomputed", target=decision, locale=decision.locale,
+                     payload={"utterance": utterance.pk, "round": decision.round, "from": row["before"], "to": after,
+                              "reasons_before": before_reasons, "rule": campaign.rule})
+        return RecomputedDecision(**row, status_after=Utterance.objects.get(pk=utterance.pk).status, applied=True)

@@ -23,6 +23,7 @@ from parley.nlu.models import LexiconEntry
 from parley.nlu.selectors import intent_guide_for
 
 from .models import Campaign, CampaignLocale, Task
+from .scales import LANGUAGE_PARTS, LANGUAGE_QUESTION, SCORE_SCALES, language_parts
 from .selectors import annotator_progress, campaigns_for_annotator, native_locale_ids
 from .services import (SLOT_METHODS, current_lease, submission_evaluate, task_claim_next, task_skip,
                        task_submit_judgment, task_submit_utterance)
@@ -111,18 +112,23 @@ def _task_context(task: Task, *, errors=None, values=None) -> dict:
     if task.kind == Task.Kind.LOCALIZE and task.source_id:
         context["source_slots"] = sorted({s["type"] for s in task.source.slots})
     if task.kind == Task.Kind.VALIDATE:
-        chosen = values or {}
-        scales = [("intent_score", _("Intent: does it ask for %(intent)s? (0-2)") % {"intent": task.intent.name},
-                   [(str(v), str(v)) for v in range(3)]),
-                  ("slots_score", _("Slots: are the tagged values right? (0-2)"), [(str(v), str(v)) for v in range(3)]),
-                  ("grammar_score", _("Grammar (0-4)"), [(str(v), str(v)) for v in range(5)]),
-                  ("spelling_score", _("Spelling (0-2)"), [(str(v), str(v)) for v in range(3)]),
-                  ("language_identification", _("Is it %(tag)s?") % {"tag": task.locale.tag},
-                   [("target", _("yes")), ("mixed", _("mixed")), ("other", _("another language"))])]
-        context["scales"] = [{"name": name, "label": label,
-                              "options": [{"value": v, "label": shown, "checked": chosen.get(name) == v}
-                                          for v, shown in options]} for name, label, options in scales]
+        context["scales"] = _judgment_scales(values)
     return context
+
+
+def _judgment_scales(values) -> list[dict]:
+    """MASSIVE's questions and the published meaning of every answer (scales.py), with what the
+    judge chose if the page comes back with errors."""
+    values = values or {}
+    chosen_language = set(values.getlist("language_identification") if hasattr(values, "getlist")
+                          else language_parts(values.get("language_identification", "")))
+    scales = [{"name": scale.name, "question": scale.question, "input": "radio",
+               "options": [{"value": str(value), "label": meaning, "checked": values.get(scale.name) == str(value)}
+                           for value, meaning in scale.options]} for scale in SCORE_SCALES]
+    scales.append({"name": "language_identification", "question": LANGUAGE_QUESTION, "input": "checkbox",
+                   "options": [{"value": name, "label": label, "checked": name in chosen_language}
+                               for name, label in LANGUAGE_PARTS]})
+    return scales
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -145,7 +151,8 @@ def task_page(request, task_id: int):
             task_submit_judgment(task=task, annotator=request.user, intent_score=score("intent_score"),
                                  slots_score=score("slots_score"), grammar_score=score("grammar_score"),
                                  spelling_score=score("spelling_score"),
-                                 language_identification=request.POST.get("language_identification", ""),
+                                 # the checked boxes (target, english, other): the service joins them as published
+                                 language_identification="|".join(request.POST.getlist("language_identification")),
                                  proposed_annotation=request.POST.get("proposed_annotation", ""),
                                  comment=request.POST.get("comment", ""))
         else:

@@ -251,6 +251,21 @@ def utterance_status_change(*, utterance: Utterance, to: str, actor, reason: str
     return locked
 
 
+@transaction.atomic
+def utterance_provenance_merge(*, utterance: Utterance, values: dict) -> bool:
+    """Set some of the fields a source keeps in provenance (collection: the judgments a MASSIVE
+    export carries); True when anything changed. No event of its own: the caller's status change or
+    decision is the logged act, this keeps its record next to the row for exports."""
+    locked = Utterance.objects.select_for_update().get(pk=utterance.pk)
+    merged = {**(locked.provenance or {}), **values}
+    if merged == locked.provenance:
+        return False
+    locked.provenance = merged
+    locked.save(update_fields=["provenance", "updated_at"])
+    utterance.provenance = merged
+    return True
+
+
 # Candidates whose review is a linguist's decision here; collected utterances are judged by their
 # campaign's validators (collection), imports arrive with their own status.
 REVIEWED_HERE = frozenset({Utterance.Source.FEEDBACK, Utterance.Source.MINED, Utterance.Source.MANUAL,

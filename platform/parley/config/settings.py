@@ -215,6 +215,10 @@ PARLEY_RELEASES_DIR = Path(os.environ.get("PARLEY_RELEASES_DIR", VAR_DIR / "rele
 PARLEY_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PARLEY_WEBHOOK_MAX_ATTEMPTS", 6))
 PARLEY_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("PARLEY_WEBHOOK_BACKOFF_SECONDS", 30))
 PARLEY_WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("PARLEY_WEBHOOK_TIMEOUT_SECONDS", 10))
+# Webhooks reach public addresses only; these host names, addresses or networks (CIDR) are the
+# exceptions, e.g. "127.0.0.1" for a local receiver in development (docs/security.md).
+PARLEY_WEBHOOK_ALLOWED_HOSTS = [h.strip() for h in os.environ.get("PARLEY_WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                                if h.strip()]
 PARLEY_IMPORT_MAX_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
 # Archives are checked against these before anything is read (MASSIVE 1.1 unpacks to ~1 GB).
 PARLEY_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_UNPACKED_BYTES", 4 * 1024 ** 3))

@@ -3,6 +3,7 @@
 Embedded default: SQLite under var/ and Celery in eager mode, so `make run` needs no
 services. DATABASE_URL / REDIS_URL switch to PostgreSQL and a real broker.
 """
+from datetime import timedelta
 from pathlib import Path
 import os
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # login throttling (docs/security.md, "Authentication surface")
     # Parley apps, in import order (an app imports only from apps above it).
     "parley.events",
     "parley.runs",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "parley.config.urls"
@@ -115,7 +119,23 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["parley.access.backends.LocaleScopedRoleBackend"]
+# django-axes first: it refuses a locked-out user+address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "parley.access.backends.LocaleScopedRoleBackend"]
+
+# Login throttling (/admin/login/, /collect/login/): after PARLEY_LOGIN_FAILURE_LIMIT failed logins
+# for one user name from one address, that pair is refused (even the right password) for
+# PARLEY_LOGIN_COOLOFF_MINUTES after the last failure; a successful login clears the count. Counts
+# live in the database (shared by every process). The client address is REMOTE_ADDR only: behind a
+# proxy set AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER so a forged header cannot
+# pick a fresh address per try.
+AXES_FAILURE_LIMIT = int(os.environ.get("PARLEY_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("PARLEY_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout do not extend it: the cool-off runs from the last failure that counted.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "access/lockout.html"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,83 @@
+"""Login throttling (issue 15, finding 13): django-axes locks a user name + address pair out of
+/admin/login/ and /collect/login/ after PARLEY_LOGIN_FAILURE_LIMIT failures, for the cool-off."""
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.test import Client
+
+import factories as f
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "pw-test-1234"
+LOGINS = {"/admin/login/": ("platform_admin", "/admin/"), "/collect/login/": ("annotator", "/collect/")}
+
+
+@pytest.fixture(params=sorted(LOGINS))
+def login_page(request):
+    path = request.param
+    role, home = LOGINS[path]
+    user = f.member(role, None if role == "platform_admin" else f.locale("de-DE"), username="kim")
+    return path, user, home
+
+
+def attempt(path, password, address="203.0.113.7"):
+    client = Client(REMOTE_ADDR=address)
+    return client, client.post(path, {"username": "kim", "password": password})
+
+
+def logged_in(client, home) -> bool:
+    return client.get(home).status_code == 200
+
+
+def fail(path, times, address="203.0.113.7"):
+    for _ in range(times):
+        _client, response = attempt(path, "wrong-password", address)
+        assert response.status_code == 200  # the form again, with its error
+
+
+def lock_out(path):
+    fail(path, settings.AXES_FAILURE_LIMIT - 1)
+    assert attempt(path, "wrong-password")[1].status_code == 429  # the failure that reaches the limit
+
+
+def test_the_right_password_is_refused_after_the_limit_until_the_cool_off(login_page):
+    path, user, home = login_page
+    lock_out(path)
+    client, response = attempt(path, PASSWORD)
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many failed logins" in page and 'id="lockout"' in page and PASSWORD not in page
+    assert not logged_in(client, home)
+    # Tries during the lockout do not stretch it; once the cool-off has passed since the last
+    # counted failure (the clock moved back here), the right password works again.
+    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.get().attempt_time
+                                 - settings.AXES_COOLOFF_TIME - timedelta(seconds=1))
+    client, response = attempt(path, PASSWORD)
+    assert response.status_code == 302 and logged_in(client, home)
+
+
+def test_the_lock_is_for_the_user_from_that_address(login_page):
+    path, user, home = login_page
+    lock_out(path)
+    assert attempt(path, PASSWORD)[1].status_code == 429
+    client, response = attempt(path, PASSWORD, address="198.51.100.20")
+    assert response.status_code == 302 and logged_in(client, home)
+
+
+def test_a_success_resets_the_count(login_page):
+    path, user, home = login_page
+    fail(path, settings.AXES_FAILURE_LIMIT - 1)
+    assert attempt(path, PASSWORD)[1].status_code == 302
+    fail(path, settings.AXES_FAILURE_LIMIT - 1)
+    client, response = attempt(path, PASSWORD)
+    assert response.status_code == 302 and logged_in(client, home)
+
+
+def test_one_below_the_limit_still_lets_the_right_password_in(login_page):
+    path, user, home = login_page
+    fail(path, settings.AXES_FAILURE_LIMIT - 1)
+    client, response = attempt(path, PASSWORD)
+    assert response.status_code == 302 and logged_in(client, home)

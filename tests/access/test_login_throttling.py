@@ -81,3 +81,26 @@ def test_one_below_the_limit_still_lets_the_right_password_in(login_page):
     fail(path, settings.AXES_FAILURE_LIMIT - 1)
     client, response = attempt(path, PASSWORD)
     assert response.status_code == 302 and logged_in(client, home)
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(login_page, settings):
+    """A forged X-Forwarded-For entry does not give a fresh address per try; the one the trusted
+    proxy appended does count."""
+    settings.PARLEY_TRUSTED_PROXY_COUNT = 1
+    path, user, home = login_page
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.7")
+        response = client.post(path, {"username": "kim", "password": "wrong-password"})
+    assert response.status_code == 429
+    locked = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.7")
+    assert locked.post(path, {"username": "kim", "password": PASSWORD}).status_code == 429
+    other = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.20")
+    assert other.post(path, {"username": "kim", "password": PASSWORD}).status_code == 302
+
+
+def test_without_a_trusted_proxy_the_header_is_ignored(login_page):
+    path, user, home = login_page
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        response = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").post(
+            path, {"username": "kim", "password": "wrong-password"})
+    assert response.status_code == 429

@@ -125,9 +125,8 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "parley.access
 # Login throttling (/admin/login/, /collect/login/): after PARLEY_LOGIN_FAILURE_LIMIT failed logins
 # for one user name from one address, that pair is refused (even the right password) for
 # PARLEY_LOGIN_COOLOFF_MINUTES after the last failure; a successful login clears the count. Counts
-# live in the database (shared by every process). The client address is REMOTE_ADDR only: behind a
-# proxy set AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER so a forged header cannot
-# pick a fresh address per try.
+# live in the database (shared by every process). The client address is REMOTE_ADDR, or behind
+# PARLEY_TRUSTED_PROXY_COUNT proxies the X-Forwarded-For entry the outermost one appended.
 AXES_FAILURE_LIMIT = int(os.environ.get("PARLEY_LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("PARLEY_LOGIN_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -136,6 +135,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "access/lockout.html"
 AXES_VERBOSE = False
+PARLEY_TRUSTED_PROXY_COUNT = int(os.environ.get("PARLEY_TRUSTED_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "parley.config.client_address.client_address"
 
 # The OpenAPI schema and Swagger UI: API tokens and admin-role users only, unless this opens them.
 PARLEY_API_DOCS_PUBLIC = env_flag("PARLEY_API_DOCS_PUBLIC", default=False)

@@ -49,7 +49,7 @@ def test_the_right_password_is_refused_after_the_limit_until_the_cool_off(login_
     client, response = attempt(path, PASSWORD)
     assert response.status_code == 429
     page = response.content.decode()
-    assert "Too many failed logins" in page and 'id="lockout"' in page and PASSWORD not in page
+    assert "Too many failed logins" in page and f"Try again in {settings.AXES_COOLOFF_TIME.seconds // 60} minutes" in page and 'id="lockout"' in page and PASSWORD not in page
     assert not logged_in(client, home)
     # Tries during the lockout do not stretch it; once the cool-off has passed since the last
     # counted failure (the clock moved back here), the right password works again.

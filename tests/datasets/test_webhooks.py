@@ -252,3 +252,13 @@ def test_a_refused_and_an_unreachable_destination_read_the_same(corpus, receiver
         outcomes[hook.name] = (delivery.status, delivery.last_status_code, delivery.last_error)
     assert outcomes["listening"] == outcomes["closed"] == ("pending", None, UNREACHABLE)
     assert receiver.requests == []
+
+
+def test_the_admin_form_refuses_an_internal_destination(corpus, admin_client):
+    from parley.datasets.models import Webhook
+
+    response = admin_client.post("/admin/datasets/webhook/add/", {"name": "probe",
+                                                                  "url": "http://169.254.169.254/latest/"},
+                                 follow=True)
+    assert not Webhook.objects.exists()
+    assert "not a public address" in response.content.decode()

@@ -133,10 +133,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Tries during a lockout do not extend it: the cool-off runs from the last failure that counted.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_TEMPLATE = "access/lockout.html"
+AXES_LOCKOUT_CALLABLE = "parley.config.logins.lockout_response"  # access/lockout.html, HTTP 429
 AXES_VERBOSE = False
 PARLEY_TRUSTED_PROXY_COUNT = int(os.environ.get("PARLEY_TRUSTED_PROXY_COUNT", 0))
-AXES_CLIENT_IP_CALLABLE = "parley.config.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "parley.config.logins.client_address"
 
 # The OpenAPI schema and Swagger UI: API tokens and admin-role users only, unless this opens them.
 PARLEY_API_DOCS_PUBLIC = env_flag("PARLEY_API_DOCS_PUBLIC", default=False)

@@ -24,8 +24,8 @@ def receiver_factory(settings):
     settings.PARLEY_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     made = []
 
-    def make(statuses=()):
-        receiver = Receiver(statuses)
+    def make(statuses=(), tls=None):
+        receiver = Receiver(statuses, tls=tls)
         made.append(receiver)
         return receiver
 
@@ -262,3 +262,32 @@ def test_the_admin_form_refuses_an_internal_destination(corpus, admin_client):
                                  follow=True)
     assert not Webhook.objects.exists()
     assert "not a public address" in response.content.decode()
+
+
+def _certificate(tmp_path, name):
+    """A self-signed certificate for `name` (openssl), trusted through SSL_CERT_FILE."""
+    import subprocess
+
+    cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+@pytest.mark.parametrize("certified_name, delivered", [("hooks.example.com", True), ("other.example.com", False)])
+def test_https_to_the_checked_address_still_verifies_the_name(corpus, receiver_factory, monkeypatch, tmp_path,
+                                                              certified_name, delivered):
+    """The connection goes to the pinned address, yet TLS checks the certificate against the URL's
+    name (SNI and hostname check), so pinning does not weaken HTTPS."""
+    cert, key = _certificate(tmp_path, certified_name)
+    monkeypatch.setenv("SSL_CERT_FILE", cert)
+    receiver = receiver_factory(tls=(cert, key))
+    _resolver(monkeypatch, {"hooks.example.com": ["127.0.0.1"]})
+    webhook_create(name="tls", url=f"https://hooks.example.com:{receiver.server.server_port}/hook", actor="test")
+    publish()
+    delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    if delivered:
+        assert (delivery.status, delivery.last_status_code, len(receiver.requests)) == ("delivered", 200, 1)
+    else:
+        assert (delivery.status, delivery.last_error, receiver.requests) == ("pending", UNREACHABLE, [])

@@ -110,6 +110,9 @@ FULL_WIDTH = str.maketrans("0123456789@.", "０１２３４５６７８９＠．
     (f"mail jo.doe@mail{SHY}.example{ZWJ}.org thanks", "mail <email> thanks", {"email": 1}),
     ("mail ｊｏ＠ｍａｉｌ．ｅｘａｍｐｌｅ．ｏｒｇ", "mail <email>", {"email": 1}),
     ("schreib an mu\u0308ller@beispiel.de", "schreib an <email>", {"email": 1}),  # decomposed ü
+    ("मेल राम@उदाहरण.भारत पर", "मेल <email> पर", {"email": 1}),  # vowel signs are marks, not \w
+    ("email सीमा.k@example.in ok", "email <email> ok", {"email": 1}),
+    ("อีเมล สมชาย@ตัวอย่าง.ไทย ครับ", "อีเมล <email> ครับ", {"email": 1}),
     (f"card\u202e 4111 1111 1111 1111\u202c", "card\u202e <card>\u202c", {"card": 1}),  # bidi controls kept outside
     (f"{NBSP}mail a@b.io{ZWSP} und 0301234567{NBSP}!", f"{NBSP}mail <email>{ZWSP} und <phone>{NBSP}!",
      {"email": 1, "phone": 1}),

@@ -96,10 +96,29 @@ _INVISIBLE = frozenset([0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, *range(0x180B, 0
 
 
 @functools.cache
-def _special_chars() -> frozenset:
-    """Characters that normalize to something else besides NFKC (built once: ~0.3 s over all of Unicode)."""
-    return frozenset(chr(c) for c in range(sys.maxunicode + 1)
-                     if c in _INVISIBLE or unicodedata.category(chr(c)) in ("Cf", "Zs", "Zl", "Zp", "Pd")) - {" ", "-"}
+def _unicode_tables() -> tuple[frozenset, re.Pattern]:
+    """Built once, on the first non-ASCII text (~0.3 s over all of Unicode): the characters that
+    normalize to something else besides NFKC, and an email pattern whose words may carry combining
+    marks (Devanagari, Thai, … vowel signs are marks, not \\w, and would cut an address short)."""
+    special, marks = set(), []
+    for code in range(sys.maxunicode + 1):
+        category = unicodedata.category(chr(code))
+        if code in _INVISIBLE or category in ("Cf", "Zs", "Zl", "Zp", "Pd"):
+            special.add(chr(code))
+        elif category[0] == "M":
+            marks.append(code)
+    ranges, start = [], None
+    for previous, code in zip([None] + marks, marks):
+        if start is None or code != previous + 1:
+            if start is not None:
+                ranges.append((start, previous))
+            start = code
+    if start is not None:
+        ranges.append((start, marks[-1]))
+    mark_class = "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
+    word = rf"[\w\-{mark_class}]"
+    email = re.compile(rf"[\w.%+\-{mark_class}]+@{word}+(?:\.{word}+)+")
+    return frozenset(special) - {" ", "-"}, email
 
 
 def _normal_char(char: str) -> str:
@@ -119,7 +138,7 @@ def _normalized(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     """The text to match on, and for each of its characters where it came from in `text`: the
     start and end of the original cluster (a character with its combining marks, normalized
     together so "u" + U+0308 matches as "ü"). ASCII text is its own normal form (None, None)."""
-    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and _special_chars().isdisjoint(text)):
+    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and _unicode_tables()[0].isdisjoint(text)):
         return text, None, None
     out: list[str] = []
     starts: list[int] = []
@@ -146,7 +165,8 @@ def _spans(normal: str) -> list[tuple[int, int, str]]:
     """Where the personal data is in the normalized text: (start, end, type), in order."""
     spans = []
     if "@" in normal:
-        spans = [(m.start(), m.end(), "email") for m in EMAIL.finditer(normal)]
+        email = EMAIL if normal.isascii() else _unicode_tables()[1]
+        spans = [(m.start(), m.end(), "email") for m in email.finditer(normal)]
         if spans:
             # Emails are no numbers: blank them (same length, so positions hold) before looking for digits.
             chars = list(normal)

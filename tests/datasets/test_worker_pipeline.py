@@ -33,8 +33,15 @@ def corpus():
     return de, fr
 
 
+@pytest.fixture
+def local_webhooks_allowed(monkeypatch, settings):
+    """The receiver is on 127.0.0.1: allowed here and in the worker (started after this, with this env)."""
+    monkeypatch.setenv("PARLEY_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+    settings.PARLEY_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
 @pytest.mark.worker
-def test_worker_promotes_builds_publishes_and_calls_the_webhook(celery_worker_process):
+def test_worker_promotes_builds_publishes_and_calls_the_webhook(local_webhooks_allowed, celery_worker_process):
     _, log_path = celery_worker_process
     corpus()
     receiver = Receiver([])

@@ -1,4 +1,7 @@
 """PII masking: what is masked, what is left alone, and what is recorded."""
+import re
+import unicodedata
+
 import pytest
 
 from parley.feedback.masking import luhn_valid, mask_pii, masking_record
@@ -73,5 +76,113 @@ def test_any_card_number_is_masked_whatever_its_grouping(body, sep, before, afte
 @hypothesis_settings(max_examples=200, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Nd",)), max_size=80))
 def test_text_without_digits_or_at_signs_is_left_alone(text):
-    if "@" not in text:
+    # Digits and "@" as matching sees them: a superscript "²" or a full-width "＠" is one (finding 5).
+    if not re.search(r"[\d@]", unicodedata.normalize("NFKC", text)):
         assert mask_pii(text) == (text, {})
+
+
+# --- Issue 15, finding 5: look-alike characters do not hide personal data -------------------------
+
+ZWSP, ZWNJ, ZWJ, WJ, BOM, SHY, NBSP, NNBSP = "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u00a0", "\u202f"
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+FULL_WIDTH = str.maketrans("0123456789@.", "０１２３４５６７８９＠．")
+
+
+@pytest.mark.parametrize("text, masked, found", [
+    (f"card 4111{NBSP}1111{NBSP}1111{NBSP}1111 ok", "card <card> ok", {"card": 1}),
+    (f"card 4111{NNBSP}1111{NNBSP}1111{NNBSP}1111", "card <card>", {"card": 1}),
+    ("card 4111\u30001111\u30001111\u30001111", "card <card>", {"card": 1}),  # ideographic space
+    ("card 4111\u16801111\u16801111\u16801111", "card <card>", {"card": 1}),  # Ogham space: Zs, not NFKC
+    (f"card 4111{ZWSP}1111{ZWSP}1111{ZWSP}1111", "card <card>", {"card": 1}),
+    (f"card 41{ZWNJ}11{ZWJ}11{WJ}11{BOM}1111{SHY}1111", "card <card>", {"card": 1}),
+    (f"call 030{ZWSP}1234{ZWSP}5678 now", "call <phone> now", {"phone": 1}),
+    ("call +49\u2011170\u20111234567", "call <phone>", {"phone": 1}),  # non-breaking hyphen
+    ("call 030–1234–5678", "call <phone>", {"phone": 1}),  # en dash: Pd, not NFKC
+    ("call ０３０ １２３４ ５６７８", "call <phone>", {"phone": 1}),
+    ("card " + "4111111111111111".translate(SUPERSCRIPT), "card <card>", {"card": 1}),
+    ("ruf " + "0301234567".translate(SUPERSCRIPT) + " an", "ruf <phone> an", {"phone": 1}),
+    ("card 𝟒𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏", "card <card>", {"card": 1}),  # mathematical bold
+    ("call ⓪③⓪①②③④⑤⑥⑦", "call <phone>", {"phone": 1}),  # circled
+    ("mail jo.doe＠mail.example.org", "mail <email>", {"email": 1}),
+    ("mail jo.doe﹫mail.example.org", "mail <email>", {"email": 1}),  # small commercial at
+    ("mail " + "jo@mail.example.org".translate(FULL_WIDTH), "mail <email>", {"email": 1}),
+    (f"mail jo{ZWSP}@{ZWSP}mail.example.org", "mail <email>", {"email": 1}),
+    (f"mail jo.doe@mail{SHY}.example{ZWJ}.org thanks", "mail <email> thanks", {"email": 1}),
+    ("mail ｊｏ＠ｍａｉｌ．ｅｘａｍｐｌｅ．ｏｒｇ", "mail <email>", {"email": 1}),
+    ("schreib an mu\u0308ller@beispiel.de", "schreib an <email>", {"email": 1}),  # decomposed ü
+    ("मेल राम@उदाहरण.भारत पर", "मेल <email> पर", {"email": 1}),  # vowel signs are marks, not \w
+    ("email सीमा.k@example.in ok", "email <email> ok", {"email": 1}),
+    ("อีเมล สมชาย@ตัวอย่าง.ไทย ครับ", "อีเมล <email> ครับ", {"email": 1}),
+    (f"card\u202e 4111 1111 1111 1111\u202c", "card\u202e <card>\u202c", {"card": 1}),  # bidi controls kept outside
+    (f"{NBSP}mail a@b.io{ZWSP} und 0301234567{NBSP}!", f"{NBSP}mail <email>{ZWSP} und <phone>{NBSP}!",
+     {"email": 1, "phone": 1}),
+])
+def test_look_alikes_are_masked_and_the_rest_is_kept(text, masked, found):
+    assert mask_pii(text) == (masked, found)
+
+
+@pytest.mark.parametrize("text", [
+    f"set a timer for 10{NBSP}minutes", "ｗａｋｅ ｍｅ ａｔ ７", f"room{ZWSP}12345", "m² and km³",
+    "☎ the office", "weather in ١٠١١٥ berlin",
+])
+def test_look_alikes_alone_are_not_personal_data(text):
+    assert mask_pii(text) == (text, {})
+
+
+INVISIBLE = st.sampled_from([ZWSP, ZWNJ, ZWJ, WJ, BOM, SHY, "\u2066", "\u2069", "\u180e", "\u034f", "\ufe0f"])
+SPACES = st.sampled_from([" ", NBSP, NNBSP, "\u2002", "\u2009", "\u3000", "\u1680", "\u205f"])
+DIGIT_FORMS = st.sampled_from([str.maketrans("", ""), SUPERSCRIPT, FULL_WIDTH,
+                               str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"),
+                               str.maketrans("0123456789", "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗")])
+# Context around the personal data: any text without digits, "@", or anything that normalizes to one.
+CONTEXT = st.text(st.characters(blacklist_categories=("Nd", "No", "Cs")), max_size=20).filter(
+    lambda t: not re.search(r"[\d@]", unicodedata.normalize("NFKC", t)) and not t[-1:].isalnum()
+    and not unicodedata.category(t[-1:] or " ").startswith("M"))
+
+
+def _obfuscate(data, value: str) -> str:
+    """Invisible characters between any characters, any Unicode space for a space."""
+    out = []
+    for position, char in enumerate(value):
+        if position and data.draw(st.booleans()):
+            out.append(data.draw(INVISIBLE))
+        out.append(data.draw(SPACES) if char == " " else char)
+    return "".join(out)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(data=st.data(), body=st.text("0123456789", min_size=15, max_size=15), sep=st.sampled_from(["", " ", "-"]),
+       digits=DIGIT_FORMS, before=CONTEXT, after=CONTEXT)
+def test_an_obfuscated_card_is_masked_and_its_context_kept(data, body, sep, digits, before, after):
+    number = _with_luhn_digit(body)
+    grouped = sep.join(number[i:i + 4] for i in range(0, 16, 4)).translate(digits)
+    masked, counts = mask_pii(before + " " + _obfuscate(data, grouped) + " " + after)
+    assert masked == before + " <card> " + after
+    assert counts == {"card": 1}
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(data=st.data(), user=st.from_regex(r"[a-z][a-z0-9._]{0,10}", fullmatch=True),
+       host=st.from_regex(r"[a-z]{1,10}\.(de|org|co\.uk)", fullmatch=True),
+       at=st.sampled_from(["@", "＠", "﹫"]), before=CONTEXT, after=CONTEXT)
+def test_an_obfuscated_email_is_masked_and_its_context_kept(data, user, host, at, before, after):
+    masked, counts = mask_pii(before + " " + _obfuscate(data, user + at + host) + " " + after)
+    assert masked == before + " <email> " + after
+    assert counts == {"email": 1}
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60))
+def test_whatever_the_text_what_is_not_masked_is_the_original(text):
+    masked, counts = mask_pii(text)
+    if not counts:
+        assert masked == text
+    placeholder = r"<(?:email|card|phone)>"
+    added = len(re.findall(placeholder, masked)) - len(re.findall(placeholder, text))
+    assert 0 < added <= sum(counts.values()) if counts else added == 0  # fewer only where two share a character
+    pieces = re.split(placeholder, masked)
+    position = 0
+    for piece in pieces:  # the unmasked pieces appear in the original, in order
+        found = text.find(piece, position)
+        assert found >= 0
+        position = found + len(piece)

@@ -202,3 +202,17 @@ def test_admin_concept_search_matches_values_only_in_the_users_locales(currency)
     assert found("yen") == {"JPY"}  # German "Yen"
     assert found("evro") == set()  # a Slovenian value: not this linguist's locale
     assert found("EUR") == {"EUR"}  # the key itself is global
+
+
+def test_csv_export_quotes_formula_values_and_reads_them_back(currency):
+    """Issue 15, finding 12: a value like "=1+1" is no formula in a spreadsheet, and re-imports unchanged."""
+    rows = lexicon_io.read_csv("slot_type,concept,locale,value,synonyms\n"
+                               "currency_name,JPY,en-US,=1+1,-yen|+円\n")
+    lexicon_import(rows=rows, actor="test", create_concepts=True)
+    from parley.nlu.selectors import lexicon_rows
+
+    as_csv = "".join(lexicon_io.write_csv(lexicon_rows()))
+    assert as_csv.splitlines()[1] == "currency_name,JPY,en-US,'=1+1,'-yen|+円"
+    result = lexicon_import(rows=lexicon_io.read_csv(as_csv), actor="test")
+    assert (result.ok, result.unchanged) == (True, 1)
+    assert entries() == [("JPY", "en-US", "=1+1", ("-yen", "+円"))]

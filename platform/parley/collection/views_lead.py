@@ -6,8 +6,6 @@ anything else answers 404.
 """
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
@@ -16,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from parley.access.scoping import can
+from parley.config.csv_cells import csv_writer
 
 from .models import Campaign, TaskLease
 from .selectors import (campaign_agreement, campaign_judgments, campaign_locale_ids, campaign_progress,
@@ -94,7 +93,7 @@ def judgment_rows(*, campaign, locale_ids):
 
 
 def write_csv(response, *, campaign, locale_ids, what: str) -> None:
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     if what == "progress":
         rows = campaign_progress(campaign=campaign, locale_ids=locale_ids)
         columns = list(rows[0]) if rows else ["locale", "intent", "target"]

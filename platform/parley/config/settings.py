@@ -3,6 +3,7 @@
 Embedded default: SQLite under var/ and Celery in eager mode, so `make run` needs no
 services. DATABASE_URL / REDIS_URL switch to PostgreSQL and a real broker.
 """
+from datetime import timedelta
 from pathlib import Path
 import os
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # login throttling (docs/security.md, "Authentication surface")
     # Parley apps, in import order (an app imports only from apps above it).
     "parley.events",
     "parley.runs",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "parley.config.urls"
@@ -115,7 +119,27 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["parley.access.backends.LocaleScopedRoleBackend"]
+# django-axes first: it refuses a locked-out user+address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "parley.access.backends.LocaleScopedRoleBackend"]
+
+# Login throttling (/admin/login/, /collect/login/): after PARLEY_LOGIN_FAILURE_LIMIT failed logins
+# for one user name from one address, that pair is refused (even the right password) for
+# PARLEY_LOGIN_COOLOFF_MINUTES after the last failure; a successful login clears the count. Counts
+# live in the database (shared by every process). The client address is REMOTE_ADDR, or behind
+# PARLEY_TRUSTED_PROXY_COUNT proxies the X-Forwarded-For entry the outermost one appended.
+AXES_FAILURE_LIMIT = int(os.environ.get("PARLEY_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("PARLEY_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout do not extend it: the cool-off runs from the last failure that counted.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "parley.config.logins.lockout_response"  # access/lockout.html, HTTP 429
+AXES_VERBOSE = False
+PARLEY_TRUSTED_PROXY_COUNT = int(os.environ.get("PARLEY_TRUSTED_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "parley.config.logins.client_address"
+
+# The OpenAPI schema and Swagger UI: API tokens and admin-role users only, unless this opens them.
+PARLEY_API_DOCS_PUBLIC = env_flag("PARLEY_API_DOCS_PUBLIC", default=False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -215,6 +239,10 @@ PARLEY_RELEASES_DIR = Path(os.environ.get("PARLEY_RELEASES_DIR", VAR_DIR / "rele
 PARLEY_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PARLEY_WEBHOOK_MAX_ATTEMPTS", 6))
 PARLEY_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("PARLEY_WEBHOOK_BACKOFF_SECONDS", 30))
 PARLEY_WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("PARLEY_WEBHOOK_TIMEOUT_SECONDS", 10))
+# Webhooks reach public addresses only; these host names, addresses or networks (CIDR) are the
+# exceptions, e.g. "127.0.0.1" for a local receiver in development (docs/security.md).
+PARLEY_WEBHOOK_ALLOWED_HOSTS = [h.strip() for h in os.environ.get("PARLEY_WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                                if h.strip()]
 PARLEY_IMPORT_MAX_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
 # Archives are checked against these before anything is read (MASSIVE 1.1 unpacks to ~1 GB).
 PARLEY_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_UNPACKED_BYTES", 4 * 1024 ** 3))
@@ -234,6 +262,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PARLEY_LOG_LEVEL", "INFO")},
+    # django-axes says INFO on every login; failures and lockouts are WARNING.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 if not DEBUG:

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from parley.api.errors import api_not_found
 
+from .api_docs import schema_view, swagger_view
 from .health import healthz
 
 urlpatterns = [
@@ -15,8 +15,9 @@ urlpatterns = [
     path("api/v1/", include("parley.api.urls")),
     path("collect/", include("parley.collection.urls")),  # annotators' UI and the lead dashboard
     # (No ReDoc: its page loads web fonts from a CDN, and the docs must work offline.)
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Schema and Swagger UI: API users only unless PARLEY_API_DOCS_PUBLIC (config/api_docs.py).
+    path("api/schema/", schema_view, name="schema"),
+    path("api/docs/", swagger_view, name="api-docs"),
     # Unknown /api/ paths answer in the API's error shape, not Django's HTML 404 page.
     path("api/<path:rest>", api_not_found),
 ]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
+import logging
 import secrets
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,12 +24,19 @@ from django.utils import timezone
 
 from parley.events.services import event_record
 
+from .destinations import DestinationRefused, destination_check, pinned_connection
 from .models import Release, Webhook, WebhookDelivery
+
+logger = logging.getLogger("parley.webhooks")
 
 EVENT_RELEASE_PUBLISHED = "release.published"
 EVENTS = (EVENT_RELEASE_PUBLISHED,)
 SIGNATURE_HEADER = "X-Parley-Signature"
 TIMESTAMP_HEADER = "X-Parley-Timestamp"
+# What a delivery records when no HTTP answer came: a refused destination (not public), a name that
+# does not resolve, a closed port, a timeout, a TLS or protocol failure all read the same, so the
+# delivery log is no port scanner. The detail goes to the server log (logger "parley.webhooks").
+UNREACHABLE = "could not reach the destination (details in the server log)"
 
 
 def webhook_signature(*, secret: str, body: bytes, timestamp: str) -> str:
@@ -39,20 +46,15 @@ def webhook_signature(*, secret: str, body: bytes, timestamp: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A hook's URL is where the body goes; a redirect elsewhere (another scheme or host) is a failure.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl} refused", headers, fp)
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def _url_clean(url: str) -> str:
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise ValidationError({"url": f"{url!r} is not an http(s) URL"}) from None
+    try:
+        destination_check(url, resolve_name=False)
+    except DestinationRefused as exc:
+        raise ValidationError({"url": str(exc)}) from None
     return url
 
 
@@ -110,6 +112,18 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=settings.PARLEY_WEBHOOK_BACKOFF_SECONDS * 2 ** (attempts - 1))
 
 
+def _post(url: str, *, body: bytes, headers: dict) -> int:
+    """POST to the checked address of `url` (resolved once, every address public) and return the
+    status; redirects are not followed."""
+    destination = destination_check(url, resolve_name=True)
+    connection = pinned_connection(destination, timeout=settings.PARLEY_WEBHOOK_TIMEOUT_SECONDS)
+    try:
+        connection.request("POST", destination.path, body=body, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
 def webhook_delivery_attempt(*, delivery_id: int, now=None) -> WebhookDelivery:
     """POST the delivery once if it is pending and due; record the outcome and the next attempt."""
     now = now or timezone.now()
@@ -124,18 +138,19 @@ def webhook_delivery_attempt(*, delivery_id: int, now=None) -> WebhookDelivery:
         delivery.save(update_fields=["attempts", "next_attempt_at"])
     body = json.dumps(delivery.payload, sort_keys=True).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(delivery.webhook.url, data=body, method="POST", headers={
+    headers = {
         "Content-Type": "application/json", "User-Agent": "Parley-Webhook/1",
         "X-Parley-Event": delivery.event, "X-Parley-Delivery": str(delivery.pk), TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: webhook_signature(secret=delivery.webhook.secret, body=body, timestamp=timestamp)})
+        SIGNATURE_HEADER: webhook_signature(secret=delivery.webhook.secret, body=body, timestamp=timestamp)}
     code, error = None, ""
     try:
-        with _opener.open(request, timeout=settings.PARLEY_WEBHOOK_TIMEOUT_SECONDS) as response:
-            code = response.status
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError) as exc:
-        error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+        code = _post(delivery.webhook.url, body=body, headers=headers)
+        if not 200 <= code < 300:
+            error = f"HTTP {code}"  # a redirect too: the hook's URL is where the body goes, nowhere else
+    except (DestinationRefused, OSError, http.client.HTTPException) as exc:
+        logger.warning("webhook %s (%s), delivery %s, attempt %s: %s: %s", delivery.webhook_id, delivery.webhook.url,
+                       delivery.pk, delivery.attempts, type(exc).__name__, exc)
+        error = UNREACHABLE
     delivered = code is not None and 200 <= code < 300
     fields = {"last_status_code": code, "last_error": error[:2000]}
     if delivered:

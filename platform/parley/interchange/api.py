@@ -1,5 +1,4 @@
 """Imports (upload, progress, reject report) and streaming exports."""
-import csv
 import itertools
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 
 from parley.access.scoping import actor_of
 from parley.api.params import locale_param
+from parley.config.csv_cells import csv_writer
 from parley.nlu.models import Utterance
 from parley.runs.workers import waiting_reason
 
@@ -121,7 +121,7 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             def write(self, value):
                 return value
 
-        writer = csv.writer(Echo())
+        writer = csv_writer(Echo())
         rows = batch.rejects.values_list("file", "line", "field", "reason", "excerpt").iterator(chunk_size=2000)
         header = ("file", "line", "field", "reason", "excerpt")
         stream = (writer.writerow(r) for r in itertools.chain([header], rows))

@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from parley.config.csv_cells import csv_cell_restored, csv_writer
+
 FIELDS = ("slot_type", "concept", "locale", "value", "synonyms")
 REQUIRED = ("slot_type", "concept", "locale", "value")
 SYNONYM_SEPARATOR = "|"
@@ -96,7 +98,8 @@ def read_csv(text: str) -> list[LexiconRow | RowProblem]:
         if len(cells) != len(names):
             out.append(RowProblem(line, "(row)", f"{len(cells)} cells, the header has {len(names)}"))
             continue
-        record = dict(zip(names, cells))
+        # Cells the export quoted against spreadsheet formulas ('=…) come back as they were.
+        record = dict(zip(names, map(csv_cell_restored, cells)))
         out.append(LexiconRow(row=line, slot_type=record["slot_type"].strip(), concept=record["concept"].strip(),
                               locale=record["locale"].strip(), value=record["value"].strip(),
                               synonyms=_split_synonyms(record.get("synonyms", ""))))
@@ -136,7 +139,7 @@ def read_json(text: str) -> list[LexiconRow | RowProblem]:
 def write_csv(rows: Iterable[dict]) -> Iterator[str]:
     """CSV text, one chunk a row (stream it or join it)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer, lineterminator="\n")
 
     def take() -> str:
         value = buffer.getvalue()

@@ -1,8 +1,9 @@
 """Coverage as CSV, the same columns for the API and the admin page's download link."""
-import csv
 import io
 
 from django.http import HttpResponse
+
+from parley.config.csv_cells import csv_writer
 
 COVERAGE_COLUMNS = {
     "status": ["locale", "intent", "partition", "status", "count"],
@@ -12,7 +13,7 @@ COVERAGE_COLUMNS = {
 
 def coverage_csv(rows: list[dict], view: str) -> HttpResponse:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(COVERAGE_COLUMNS[view])
     for r in rows:
         writer.writerow(["" if r[c] is None else r[c] for c in COVERAGE_COLUMNS[view]])

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         out(self.style.SUCCESS("Parley is ready."))
         out(f"  Admin:     {base}/admin/")
         out(f"  API:       {base}/api/v1/")
-        out(f"  API docs:  {base}/api/docs/   (OpenAPI: {base}/api/schema/)")
+        out(f"  API docs:  {base}/api/docs/   (OpenAPI: {base}/api/schema/; sign in first, or send a token)")
         out(f"  Health:    {base}/healthz")
         out(f"  Releases:  {base}/api/v1/releases/   (the demo release: make run builds it from the sample rows)")
         out(f"  Demo logins (password for all: {password}):")

@@ -190,13 +190,29 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PARLEY_CELERY_QUEUE", "parley")
 # After this long in "queued", a task run reports whether any worker consumes its queue.
 PARLEY_TASK_PICKUP_GRACE_SECONDS = int(os.environ.get("PARLEY_TASK_PICKUP_GRACE_SECONDS", 15))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that does not answer must not hold a web request: connecting gives up after this long,
+# and a send is tried 3 times within about a second, then the run stays in the outbox.
+PARLEY_BROKER_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("PARLEY_BROKER_CONNECT_TIMEOUT_SECONDS", 3))
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600,
+                                   "socket_connect_timeout": PARLEY_BROKER_CONNECT_TIMEOUT_SECONDS}
+CELERY_BROKER_CONNECTION_TIMEOUT = PARLEY_BROKER_CONNECT_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2,
+                                    "interval_max": 0.5}
+# A running task's worker writes a heartbeat this often; a run whose heartbeat is older than the
+# stale limit is failed by the sweeper ("worker lost", with "run again"). The sweeper also sends
+# runs the broker did not take (the outbox) once they are older than the retry delay.
+PARLEY_TASK_HEARTBEAT_SECONDS = float(os.environ.get("PARLEY_TASK_HEARTBEAT_SECONDS", 10))
+PARLEY_TASK_STALE_SECONDS = float(os.environ.get("PARLEY_TASK_STALE_SECONDS", 30))
+PARLEY_TASK_SWEEP_SECONDS = float(os.environ.get("PARLEY_TASK_SWEEP_SECONDS", 15))
+PARLEY_TASK_DISPATCH_RETRY_SECONDS = float(os.environ.get("PARLEY_TASK_DISPATCH_RETRY_SECONDS", 10))
 CELERY_TASK_IGNORE_RESULT = True  # results live in TaskRun rows, not in the broker
 # Validated data flows on its own: accepted candidates are promoted, due webhooks retried.
 CELERY_BEAT_SCHEDULE: dict = {
     "datasets-promote-pending": {"task": "parley.datasets.tasks.promote_pending_task",
                                  "schedule": float(os.environ.get("PARLEY_PROMOTE_EVERY_SECONDS", 300))},
     "datasets-webhooks-retry-due": {"task": "parley.datasets.tasks.webhook_retry_due_task", "schedule": 30.0},
+    # Lost workers' runs fail with a reason; runs the broker did not take are sent.
+    "runs-sweep": {"task": "parley.runs.tasks.task_runs_sweep_task", "schedule": PARLEY_TASK_SWEEP_SECONDS},
 }
 
 # --- Parley ---------------------------------------------------------------------

@@ -660,6 +660,25 @@ def _statistics_refresh(batch: ImportBatch) -> None:
         cursor.execute(f"VACUUM (ANALYZE) {Utterance._meta.db_table}")
 
 
+_UNFINISHED = (ImportBatch.Status.QUEUED, ImportBatch.Status.VALIDATING, ImportBatch.Status.WRITING)
+
+
+def import_batch_lost(*, batch_id: int, reason: str) -> None:
+    """The worker running the batch is gone: say so on the batch (nothing was written, since the
+    write commits only at its end). Its task run offers "run again"."""
+    batch = ImportBatch.objects.filter(pk=batch_id, status__in=_UNFINISHED).first()
+    if batch is None:
+        return
+    _set_status(batch, ImportBatch.Status.FAILED, "task:runs.sweep", error=reason, finished_at=timezone.now())
+
+
+def import_batch_requeue(*, batch_id: int, actor) -> None:
+    """A failed batch is queued again with its run (the run starts it afresh)."""
+    batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.FAILED).first()
+    if batch is not None:
+        _set_status(batch, ImportBatch.Status.QUEUED, actor, error="", finished_at=None)
+
+
 def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportBatch:
     """Run a queued batch to completion. Safe to call again on a finished batch (no-op)."""
     if batch.status in (ImportBatch.Status.COMPLETED, ImportBatch.Status.REJECTED):

@@ -1,10 +1,13 @@
 from celery import shared_task
 
 from parley.runs.execution import run_recorded
+from parley.runs.kinds import RunKind, run_kind_register
 from parley.runs.services import task_run_enqueue
 
 from .models import ImportBatch
-from .services import import_batch_run
+from .services import import_batch_lost, import_batch_requeue, import_batch_run
+
+IMPORT_KIND = "interchange.import"
 
 
 @shared_task(acks_late=True)
@@ -22,7 +25,15 @@ def import_batch_task(*, task_run_id: int) -> dict:
 
 def import_batch_queue(*, batch: ImportBatch, actor):
     """Queue a created batch on a worker (on commit) and link the batch to its task run."""
-    run = task_run_enqueue(kind="interchange.import", args={"batch_id": batch.pk}, task=import_batch_task, actor=actor)
+    run = task_run_enqueue(kind=IMPORT_KIND, args={"batch_id": batch.pk}, task=import_batch_task, actor=actor)
     ImportBatch.objects.filter(pk=batch.pk).update(task_run=run)
     batch.task_run = run
     return run
+
+
+# A batch has no locale (its rows may span many): running it again takes the import permission
+# in every locale, as a platform admin holds it.
+run_kind_register(RunKind(
+    kind=IMPORT_KIND, permission="interchange.add_importbatch", scope="imports:write", locales=lambda run: None,
+    on_lost=lambda run, reason: import_batch_lost(batch_id=run.args["batch_id"], reason=reason),
+    on_requeue=lambda run, actor: import_batch_requeue(batch_id=run.args["batch_id"], actor=actor)))

@@ -38,13 +38,18 @@ def run_kind_register(kind: RunKind) -> RunKind:
     return kind
 
 
-def run_kind(kind: str) -> RunKind | None:
+def tasks_discover() -> None:
+    """Load every app's tasks module once (their kinds and Celery tasks), in any process."""
     global _discovered
     if not _discovered:
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("tasks")
         _discovered = True
+
+
+def run_kind(kind: str) -> RunKind | None:
+    tasks_discover()
     return _KINDS.get(kind)
 
 

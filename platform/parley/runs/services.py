@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from parley.events.services import event_record
 
-from .kinds import run_kind
+from .kinds import run_kind, tasks_discover
 from .models import TaskRun
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,9 @@ def task_run_dispatch(*, run_id: int, task=None) -> bool:
     """
     from celery import current_app
 
-    task = task or current_app.tasks[TaskRun.objects.values_list("task_name", flat=True).get(pk=run_id)]
+    if task is None:
+        tasks_discover()  # a process that has not imported the task's module yet
+        task = current_app.tasks[TaskRun.objects.values_list("task_name", flat=True).get(pk=run_id)]
     if task.app.conf.task_always_eager:
         TaskRun.objects.filter(pk=run_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
         task.apply_async(kwargs={"task_run_id": run_id})

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A view that cannot reach the database (or get a pooled connection in time) answers 503.
+    "parley.config.faults.DatabaseUnavailableMiddleware",
     # Read-path copies (tokens, locale registry, templates) check their counters once a request.
     "parley.config.generations.GenerationSnapshotMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -102,8 +104,24 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+# PostgreSQL connections are bounded per process by a psycopg pool (Django 5.2 `OPTIONS["pool"]`),
+# whatever serves: runserver starts a thread per request, gunicorn runs workers (and threads), a
+# Celery worker runs tasks with helper threads. A request waits up to the pool timeout for a free
+# connection, then answers 503. The bound of a deployment is processes x PARLEY_DB_POOL_MAX_SIZE
+# (plus one per running task's heartbeat and import writer threads, which come from the same pool).
+# "0" turns the pool off: one persistent connection per thread, unbounded under runserver.
+PARLEY_DB_POOL_MAX_SIZE = int(os.environ.get("PARLEY_DB_POOL_MAX_SIZE", 8))
+PARLEY_DB_POOL_TIMEOUT_SECONDS = float(os.environ.get("PARLEY_DB_POOL_TIMEOUT_SECONDS", 10))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if PARLEY_DB_POOL_MAX_SIZE > 0:
+        # Pooled connections go back to the pool at the end of each request (no CONN_MAX_AGE);
+        # idle ones beyond min_size are closed after max_idle seconds.
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1, "max_size": PARLEY_DB_POOL_MAX_SIZE, "timeout": PARLEY_DB_POOL_TIMEOUT_SECONDS,
+            "max_idle": 300}
+    else:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {

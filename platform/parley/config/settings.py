@@ -243,6 +243,16 @@ PARLEY_LOCALE_PACKS_DIR = Path(os.environ.get("PARLEY_LOCALE_PACKS_DIR", BASE_DI
 PARLEY_FIXTURES_DIR = BASE_DIR / "fixtures"
 # Uploaded import files: where they are kept, and the largest accepted.
 PARLEY_IMPORT_DIR = VAR_DIR / "imports"
+# A finished batch's uploaded file is deleted this many days after it finished (the batch and its
+# reject report stay); files no batch names (a killed upload) and spooled request files go once
+# older than the orphan age. The cleanup is a beat task (interchange.tasks.import_files_clean_task).
+PARLEY_IMPORT_RETENTION_DAYS = float(os.environ.get("PARLEY_IMPORT_RETENTION_DAYS", 7))
+PARLEY_UPLOAD_ORPHAN_HOURS = float(os.environ.get("PARLEY_UPLOAD_ORPHAN_HOURS", 24))
+# Large request bodies spool here (not the system /tmp), so the cleanup finds what a killed request left.
+FILE_UPLOAD_TEMP_DIR = VAR_DIR / "uploads-tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE["interchange-import-files-clean"] = {
+    "task": "parley.interchange.tasks.import_files_clean_task", "schedule": 3600.0}
 # Published releases live here, one read-only folder each; builds stage beside them.
 PARLEY_RELEASES_DIR = Path(os.environ.get("PARLEY_RELEASES_DIR", VAR_DIR / "releases"))
 # Webhook deliveries: attempts before giving up, first backoff (doubling), request timeout.

@@ -5,7 +5,7 @@ from parley.runs.kinds import RunKind, run_kind_register
 from parley.runs.services import task_run_enqueue
 
 from .models import ImportBatch
-from .services import import_batch_lost, import_batch_requeue, import_batch_run
+from .services import import_batch_lost, import_batch_requeue, import_batch_run, import_files_clean
 
 IMPORT_KIND = "interchange.import"
 
@@ -21,6 +21,12 @@ def import_batch_task(*, task_run_id: int) -> dict:
                 "present": batch.rows_present, "rejected": batch.rows_rejected}
 
     return run_recorded(task_run_id, body)
+
+
+@shared_task(acks_late=True)
+def import_files_clean_task() -> dict:
+    """Celery beat: delete uploaded files past their retention and what killed uploads left."""
+    return import_files_clean()
 
 
 def import_batch_queue(*, batch: ImportBatch, actor):

@@ -99,6 +99,12 @@ def webhook_retry_due_task() -> int:
 # by "run again" or POST /releases/{id}/build/, idempotently.
 run_kind_register(RunKind(kind="datasets.promote", permission="datasets.promote_utterances",
                           scope="datasets:write", locales=lambda run: run.args.get("locales") or None))
-run_kind_register(RunKind(
-    kind="datasets.release_build", permission="datasets.add_release", scope="datasets:write",
-    locales=lambda run: list(Release.objects.get(pk=run.args["release_id"]).locale_tags) or None))
+def _release_locales(run) -> list[str] | None:
+    release = Release.objects.filter(pk=run.args.get("release_id")).first()
+    if release is None or not release.locale_tags:
+        return None  # gone, or a release of every locale: who may build everywhere
+    return list(release.locale_tags)
+
+
+run_kind_register(RunKind(kind="datasets.release_build", permission="datasets.add_release",
+                          scope="datasets:write", locales=_release_locales))

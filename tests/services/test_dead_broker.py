@@ -64,6 +64,7 @@ def test_every_queuing_endpoint_answers_and_the_outbox_drains_once_the_broker_is
         "holidays": 202}, (answers, log[-3000:])
     assert " 500 " not in log and "Traceback" not in log, log[-3000:]
     assert health_status == 503 and health["broker"]["ok"] is False and "6390" in health["broker"]["error"]
+    assert health["runs"] == {"unsent": 6}  # the outbox, as an operator sees it
     # Feedback needs only the database: stored, counted by the per-process limit meanwhile.
     assert answers["feedback"][1]["created"] == 1 and FeedbackEvent.objects.count() == 1
 

@@ -15,7 +15,7 @@ help:
 	@echo "make run    - install, migrate, load locale packs and demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - run the benchmarks (figures go in docs/benchmarks.md)"
-	@echo "make worker - a Celery worker (needs REDIS_URL)"
+	@echo "make worker - a Celery worker with beat embedded (needs REDIS_URL; one per machine)"
 	@echo "make lock   - re-pin requirements.lock from pyproject.toml"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -41,8 +41,11 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Beat is embedded (-B): the schedule sends the outbox, fails runs of lost workers, promotes,
+# retries webhooks and cleans uploads. Run one such worker; more workers go without -B (compose
+# runs beat as its own service).
 worker: $(STAMP)
-	$(BIN)/celery -A parley.config.celery worker --loglevel=INFO
+	$(BIN)/celery -A parley.config.celery worker -B --schedule var/celerybeat-schedule --loglevel=INFO
 
 test: $(STAMP)
 	PARLEY_TESTING=1 $(BIN)/python -m pytest $(PYTEST_ARGS)

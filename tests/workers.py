@@ -21,16 +21,20 @@ def _test_database_url() -> str:
     return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def start_celery_worker(queue: str, log_path: Path, releases_dir) -> subprocess.Popen:
-    """A real `celery worker` process on Redis, using the test database, consuming `queue`."""
+def start_celery_worker(queue: str, log_path: Path, releases_dir, *, env: dict | None = None,
+                        beat_schedule: Path | None = None) -> subprocess.Popen:
+    """A real `celery worker` process on Redis, using the test database, consuming `queue`; `env`
+    adds settings (e.g. heartbeat timings); `beat_schedule` embeds beat (-B) with that state file."""
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "PARLEY_CELERY_QUEUE": queue, "PARLEY_TESTING": "1",
            # the worker writes releases where this test reads them
-           "PARLEY_RELEASES_DIR": str(releases_dir)}
+           "PARLEY_RELEASES_DIR": str(releases_dir), **(env or {})}
     log = log_path.open("a")
     start = log_path.stat().st_size
+    beat = ["-B", "-s", str(beat_schedule)] if beat_schedule else []
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "parley.config.celery", "worker", "--pool=solo", "--loglevel=INFO",
-         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}-{uuid.uuid4().hex[:4]}@%h"],
+         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}-{uuid.uuid4().hex[:4]}@%h",
+         *beat],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     log.close()

@@ -4,8 +4,11 @@ import os
 import signal
 import time
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django.db import connection, transaction
 
 import factories as f
@@ -19,7 +22,7 @@ from parley.datasets.tasks import promotion_queue, release_build_queue, release_
 from parley.datasets.webhooks import webhook_create
 from parley.nlu.models import Utterance
 from parley.runs.models import TaskRun
-from parley.runs.services import task_run_create
+from parley.runs.services import task_run_again, task_run_create, task_runs_sweep
 
 
 
@@ -74,7 +77,8 @@ def test_a_worker_killed_mid_build_leaves_no_release_and_a_rerun_converges(celer
     Utterance.objects.filter(status="accepted").update(status="promoted", partition="train")
     release = release_create(name="core", actor="test")
     # Hold the release's row lock: the worker builds every file in staging, then waits to publish.
-    run = task_run_create(kind="datasets.release_build", args={"release_id": release.pk}, actor="test")
+    run = task_run_create(kind="datasets.release_build", args={"release_id": release.pk}, actor="test",
+                          task_name=release_build_task.name)
     with transaction.atomic():
         Release.objects.select_for_update().get(pk=release.pk)
         release_build_task.delay(task_run_id=run.pk)
@@ -97,10 +101,17 @@ def test_a_worker_killed_mid_build_leaves_no_release_and_a_rerun_converges(celer
     assert release.status == Release.Status.BUILDING
     assert not release_folder(release).exists()
     assert not Release.objects.filter(status=Release.Status.PUBLISHED).exists()
-    # The task run again, on a new worker, converges: published, staging gone.
+    # Its heartbeat stops: once it is older than the stale limit, the sweeper fails the run as lost,
+    # and a late redelivery of its message is ignored; run again, on a new worker, it converges.
+    TaskRun.objects.filter(pk=run.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.PARLEY_TASK_STALE_SECONDS + 1))
+    assert task_runs_sweep()["lost"] == 1
+    run.refresh_from_db()
+    assert run.status == TaskRun.Status.FAILED and run.lost_at and "worker lost" in run.error
     second = start_celery_worker(app.conf.task_default_queue, log_path, settings.PARLEY_RELEASES_DIR)
     try:
-        release_build_task.delay(task_run_id=run.pk)
+        release_build_task.delay(task_run_id=run.pk)  # the late redelivery: not run
+        task_run_again(run=run, actor="test")
         run = wait_for_run(run)
         assert run.status == TaskRun.Status.SUCCEEDED, (run.error, log_path.read_text()[-2000:])
     finally:

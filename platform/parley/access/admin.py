@@ -6,7 +6,9 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from parley.events.models import Event
+from parley.runs.kinds import run_again_refusal
 from parley.runs.models import TaskRun
+from parley.runs.services import task_run_again
 from parley.runs.workers import waiting_reason
 
 from .admin_scoping import LocaleScopedAdmin, ReadOnlyAdmin
@@ -239,11 +241,32 @@ class EventAdmin(ReadOnlyLogAdmin):
 class TaskRunAdmin(ReadOnlyLogAdmin):
     list_display = ["id", "kind", "status", "waiting", "locale_tag", "done", "total", "created_at", "finished_at"]
 
+    actions = ["run_again"]
+
     @admin.display(description=_("waiting"))
     def waiting(self, obj):
         return waiting_reason(run=obj)
     list_filter = ["status", "kind"]
     search_fields = ["kind", "locale_tag"]
+
+    @admin.action(description=_("Run the selected failed runs again"))
+    def run_again(self, request, queryset):
+        from django.core.exceptions import ValidationError
+
+        from .scoping import Actor
+
+        actor = Actor(user=request.user)
+        for run in queryset:
+            refusal = run_again_refusal(run=run, actor=actor)
+            if refusal:
+                self.message_user(request, f"{run}: {refusal}", messages.ERROR)
+                continue
+            try:
+                task_run_again(run=run, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{run}: {'; '.join(exc.messages)}", messages.ERROR)
+                continue
+            self.message_user(request, _("%(run)s queued again.") % {"run": run}, messages.SUCCESS)
 
 
 @admin.register(Membership)

@@ -11,7 +11,9 @@ from django.contrib.auth import get_user_model
 from parley.events.models import Event
 from parley.events.selectors import event_list
 from parley.locales.models import Locale
+from parley.runs.kinds import run_again_refusal
 from parley.runs.models import TaskRun
+from parley.runs.services import task_run_again
 from parley.runs.workers import waiting_reason
 from parley.runs.selectors import task_run_list
 
@@ -157,7 +159,8 @@ class TaskRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TaskRun
         fields = ["id", "kind", "args", "status", "waiting", "locale_tag", "done", "total", "result", "error",
-                  "attempts", "created_at", "started_at", "finished_at"]
+                  "attempts", "created_at", "started_at", "finished_at", "dispatched_at", "dispatch_error",
+                  "heartbeat_at", "lost_at"]
 
     def get_waiting(self, run) -> str:
         return waiting_reason(run=run)
@@ -168,10 +171,23 @@ class TaskRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     serializer_class = TaskRunSerializer
     filterset_fields = ["kind", "status", "locale_tag"]
-    required_scopes = {"read": "runs:read"}
+    # "run again" asks for the scope of the run's own kind of work (runs.kinds.run_again_refusal).
+    required_scopes = {"read": "runs:read", "POST": NO_SCOPE_NEEDED}
 
     def get_queryset(self):
         actor = actor_of(self.request)
         if not actor.can("runs.view_taskrun"):
             return TaskRun.objects.none()
         return task_run_list(locale_tags=actor.locale_tags("runs.view_taskrun"))
+
+    @extend_schema(request=None, responses={202: TaskRunSerializer})
+    @action(detail=True, methods=["post"], url_path="run-again")
+    def run_again(self, request, pk=None):
+        """Queue a failed run again (e.g. one whose worker was lost), as it was. Allowed to who may
+        start that kind of work in every locale the run touches."""
+        run = self.get_object()
+        refusal = run_again_refusal(run=run, actor=actor_of(request))
+        if refusal:
+            raise PermissionDenied(refusal)
+        run = task_run_again(run=run, actor=request.user)
+        return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)

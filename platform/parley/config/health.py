@@ -37,10 +37,21 @@ def _workers() -> dict:
             **({"error": state.error} if state.error else {})}
 
 
+def _runs(database_ok: bool) -> dict:
+    """Runs the broker has not taken yet (the outbox): the sweeper sends them when it answers."""
+    if not database_ok:
+        return {}
+    from parley.runs.models import TaskRun
+
+    return {"unsent": TaskRun.objects.filter(status=TaskRun.Status.QUEUED, dispatched_at__isnull=True)
+            .exclude(task_name="").count()}
+
+
 def healthz(request):
     checks = {"database": _database(), "broker": _broker()}
     healthy = all(c["ok"] for c in checks.values())
     # No worker is a degraded service, not a dead one: the web still serves, tasks wait in the queue.
     workers = _workers() if checks["broker"]["ok"] else {"ok": False, "error": "broker unavailable"}
     status = "ok" if healthy and workers["ok"] else ("degraded" if healthy else "unavailable")
-    return JsonResponse({"status": status, **checks, "workers": workers}, status=200 if healthy else 503)
+    return JsonResponse({"status": status, **checks, "workers": workers, "runs": _runs(checks["database"]["ok"])},
+                        status=200 if healthy else 503)

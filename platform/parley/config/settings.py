@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A view that cannot reach the database (or get a pooled connection in time) answers 503.
+    "parley.config.faults.DatabaseUnavailableMiddleware",
     # Read-path copies (tokens, locale registry, templates) check their counters once a request.
     "parley.config.generations.GenerationSnapshotMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -106,8 +108,24 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+# PostgreSQL connections are bounded per process by a psycopg pool (Django 5.2 `OPTIONS["pool"]`),
+# whatever serves: runserver starts a thread per request, gunicorn runs workers (and threads), a
+# Celery worker runs tasks with helper threads. A request waits up to the pool timeout for a free
+# connection, then answers 503. The bound of a deployment is processes x PARLEY_DB_POOL_MAX_SIZE
+# (plus one per running task's heartbeat and import writer threads, which come from the same pool).
+# "0" turns the pool off: one persistent connection per thread, unbounded under runserver.
+PARLEY_DB_POOL_MAX_SIZE = int(os.environ.get("PARLEY_DB_POOL_MAX_SIZE", 8))
+PARLEY_DB_POOL_TIMEOUT_SECONDS = float(os.environ.get("PARLEY_DB_POOL_TIMEOUT_SECONDS", 10))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if PARLEY_DB_POOL_MAX_SIZE > 0:
+        # Pooled connections go back to the pool at the end of each request (no CONN_MAX_AGE);
+        # idle ones beyond min_size are closed after max_idle seconds.
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1, "max_size": PARLEY_DB_POOL_MAX_SIZE, "timeout": PARLEY_DB_POOL_TIMEOUT_SECONDS,
+            "max_idle": 300}
+    else:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
@@ -214,13 +232,29 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PARLEY_CELERY_QUEUE", "parley")
 # After this long in "queued", a task run reports whether any worker consumes its queue.
 PARLEY_TASK_PICKUP_GRACE_SECONDS = int(os.environ.get("PARLEY_TASK_PICKUP_GRACE_SECONDS", 15))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that does not answer must not hold a web request: connecting gives up after this long,
+# and a send is tried 3 times within about a second, then the run stays in the outbox.
+PARLEY_BROKER_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("PARLEY_BROKER_CONNECT_TIMEOUT_SECONDS", 3))
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600,
+                                   "socket_connect_timeout": PARLEY_BROKER_CONNECT_TIMEOUT_SECONDS}
+CELERY_BROKER_CONNECTION_TIMEOUT = PARLEY_BROKER_CONNECT_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2,
+                                    "interval_max": 0.5}
+# A running task's worker writes a heartbeat this often; a run whose heartbeat is older than the
+# stale limit is failed by the sweeper ("worker lost", with "run again"). The sweeper also sends
+# runs the broker did not take (the outbox) once they are older than the retry delay.
+PARLEY_TASK_HEARTBEAT_SECONDS = float(os.environ.get("PARLEY_TASK_HEARTBEAT_SECONDS", 10))
+PARLEY_TASK_STALE_SECONDS = float(os.environ.get("PARLEY_TASK_STALE_SECONDS", 30))
+PARLEY_TASK_SWEEP_SECONDS = float(os.environ.get("PARLEY_TASK_SWEEP_SECONDS", 15))
+PARLEY_TASK_DISPATCH_RETRY_SECONDS = float(os.environ.get("PARLEY_TASK_DISPATCH_RETRY_SECONDS", 10))
 CELERY_TASK_IGNORE_RESULT = True  # results live in TaskRun rows, not in the broker
 # Validated data flows on its own: accepted candidates are promoted, due webhooks retried.
 CELERY_BEAT_SCHEDULE: dict = {
     "datasets-promote-pending": {"task": "parley.datasets.tasks.promote_pending_task",
                                  "schedule": float(os.environ.get("PARLEY_PROMOTE_EVERY_SECONDS", 300))},
     "datasets-webhooks-retry-due": {"task": "parley.datasets.tasks.webhook_retry_due_task", "schedule": 30.0},
+    # Lost workers' runs fail with a reason; runs the broker did not take are sent.
+    "runs-sweep": {"task": "parley.runs.tasks.task_runs_sweep_task", "schedule": PARLEY_TASK_SWEEP_SECONDS},
 }
 
 # --- Parley ---------------------------------------------------------------------
@@ -233,6 +267,16 @@ PARLEY_LOCALE_PACKS_DIR = Path(os.environ.get("PARLEY_LOCALE_PACKS_DIR", BASE_DI
 PARLEY_FIXTURES_DIR = BASE_DIR / "fixtures"
 # Uploaded import files: where they are kept, and the largest accepted.
 PARLEY_IMPORT_DIR = VAR_DIR / "imports"
+# A finished batch's uploaded file is deleted this many days after it finished (the batch and its
+# reject report stay); files no batch names (a killed upload) and spooled request files go once
+# older than the orphan age. The cleanup is a beat task (interchange.tasks.import_files_clean_task).
+PARLEY_IMPORT_RETENTION_DAYS = float(os.environ.get("PARLEY_IMPORT_RETENTION_DAYS", 7))
+PARLEY_UPLOAD_ORPHAN_HOURS = float(os.environ.get("PARLEY_UPLOAD_ORPHAN_HOURS", 24))
+# Large request bodies spool here (not the system /tmp), so the cleanup finds what a killed request left.
+FILE_UPLOAD_TEMP_DIR = VAR_DIR / "uploads-tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE["interchange-import-files-clean"] = {
+    "task": "parley.interchange.tasks.import_files_clean_task", "schedule": 3600.0}
 # Published releases live here, one read-only folder each; builds stage beside them.
 PARLEY_RELEASES_DIR = Path(os.environ.get("PARLEY_RELEASES_DIR", VAR_DIR / "releases"))
 # Webhook deliveries: attempts before giving up, first backoff (doubling), request timeout.

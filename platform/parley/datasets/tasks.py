@@ -5,6 +5,7 @@ from django.db import OperationalError
 
 from parley.locales.models import Locale
 from parley.runs.execution import run_recorded
+from parley.runs.kinds import RunKind, run_kind_register
 from parley.runs.models import TaskRun
 from parley.runs.services import task_run_enqueue
 
@@ -91,3 +92,19 @@ def webhook_retry_due_task() -> int:
     for delivery_id in due:
         webhook_delivery_attempt(delivery_id=delivery_id)
     return len(due)
+
+
+# Running promotion or a build again takes what starting it takes, in every locale it touches
+# (no locales named: every locale). A lost build leaves its release building: it is built again
+# by "run again" or POST /releases/{id}/build/, idempotently.
+run_kind_register(RunKind(kind="datasets.promote", permission="datasets.promote_utterances",
+                          scope="datasets:write", locales=lambda run: run.args.get("locales") or None))
+def _release_locales(run) -> list[str] | None:
+    release = Release.objects.filter(pk=run.args.get("release_id")).first()
+    if release is None or not release.locale_tags:
+        return None  # gone, or a release of every locale: who may build everywhere
+    return list(release.locale_tags)
+
+
+run_kind_register(RunKind(kind="datasets.release_build", permission="datasets.add_release",
+                          scope="datasets:write", locales=_release_locales))

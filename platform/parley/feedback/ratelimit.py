@@ -4,14 +4,20 @@ Chosen over DRF's throttles, which count requests and keep their counters in Dja
 process here, as no shared cache is configured): with REDIS_URL the counter is one Redis key per
 token and minute (INCRBY + EXPIRE in one round trip), shared by every web process; without Redis
 (the embedded default) a per-process counter does the same for one process.
+
+Redis unreachable: the limit falls back to the per-process counter (logged), rather than refusing
+ingestion, which only needs the database: a pipeline keeps delivering and is still limited per
+web process, and the shared counter resumes when Redis answers again.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 _local: dict[str, tuple[int, int]] = {}
 _local_lock = threading.Lock()
@@ -37,15 +43,20 @@ def rate_take(*, key: str, amount: int, limit: int | None = None, now: float | N
     if amount > limit:
         return retry_after
     if settings.REDIS_URL:
+        import redis
+
         name = f"parley:feedback:rate:{key}:{window}"
-        pipe = _redis().pipeline()
-        pipe.incrby(name, amount)
-        pipe.expire(name, WINDOW_SECONDS * 2)
-        used, _ = pipe.execute()
-        if used > limit:
-            _redis().decrby(name, amount)
-            return retry_after
-        return None
+        try:
+            pipe = _redis().pipeline()
+            pipe.incrby(name, amount)
+            pipe.expire(name, WINDOW_SECONDS * 2)
+            used, _ = pipe.execute()
+            if used > limit:
+                _redis().decrby(name, amount)
+                return retry_after
+            return None
+        except redis.exceptions.RedisError as exc:
+            logger.warning("feedback rate limit: Redis unreachable (%s); counting in this process", exc)
     with _local_lock:
         current_window, used = _local.get(key, (window, 0))
         if current_window != window:

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from parley.runs.execution import run_recorded
+from parley.runs.kinds import RunKind, run_kind_register
 from parley.runs.services import task_run_enqueue
 
 from . import services
@@ -45,3 +46,8 @@ def paraphrase_mining_queue(*, actor, window_seconds: int | None = None, min_sup
 def paraphrase_mine_scheduled() -> int:
     """Celery beat: a nightly mining run with the configured window and support."""
     return paraphrase_mining_queue(actor="beat:feedback.mine").pk
+
+
+# Mining reads every locale's sessions: running it again is for who may assign clusters everywhere.
+run_kind_register(RunKind(kind=MINING_KIND, permission=services.PERM_ASSIGN, scope="feedback:triage",
+                          locales=lambda run: None))

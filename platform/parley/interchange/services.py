@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -83,10 +84,65 @@ def upload_store(upload) -> Path:
     folder = Path(settings.PARLEY_IMPORT_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}{_upload_suffix(upload.name)}"
-    with path.open("wb") as out:
+    # Written under a .part name and renamed when complete: a process killed mid-copy leaves only
+    # a .part file, which `import_files_clean` removes; a batch never points at half a file.
+    partial = path.with_name(path.name + ".part")
+    with partial.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
+    partial.rename(path)
     return path
+
+
+_FINISHED = (ImportBatch.Status.COMPLETED, ImportBatch.Status.REJECTED, ImportBatch.Status.FAILED)
+
+
+def _kept_uploads() -> Path:
+    return Path(settings.PARLEY_IMPORT_DIR).resolve()
+
+
+def import_files_clean(*, now=None) -> dict:
+    """Delete what uploads leave behind; safe to run any time, twice, or concurrently.
+
+    - the stored file of a finished batch (completed, rejected, failed) finished more than
+      PARLEY_IMPORT_RETENTION_DAYS ago: deleted, the batch keeps its record and says so (path
+      emptied, an `import.file_removed` event); a queued or running batch keeps its file;
+    - files in the upload folder that no batch names (a copy killed mid-way, a batch refused after
+      its upload) and Django's spooled request files, once older than PARLEY_UPLOAD_ORPHAN_HOURS.
+    Only files inside the upload folders are touched: a batch made from a path on the command line
+    (`nlu_import`) names the operator's own file, which is never deleted.
+    """
+    import time
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    kept = _kept_uploads()
+    removed_files = 0
+    cutoff = now - timedelta(days=settings.PARLEY_IMPORT_RETENTION_DAYS)
+    for batch in ImportBatch.objects.filter(status__in=_FINISHED, finished_at__lt=cutoff).exclude(path=""):
+        path = Path(batch.path).resolve()
+        if path.parent != kept:
+            continue
+        path.unlink(missing_ok=True)
+        if ImportBatch.objects.filter(pk=batch.pk, path=batch.path).update(path=""):
+            removed_files += 1
+            event_record(actor="task:interchange.clean", verb="import.file_removed", target=batch,
+                         payload={"file": batch.source_name, "retention_days": settings.PARLEY_IMPORT_RETENTION_DAYS})
+    orphan_before = time.time() - settings.PARLEY_UPLOAD_ORPHAN_HOURS * 3600
+    named = {Path(p).name for p in ImportBatch.objects.exclude(path="").values_list("path", flat=True)}
+    removed_orphans = 0
+    spooled = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    for folder, wanted in ((kept, lambda name: name not in named), (spooled, lambda name: name.endswith(".upload"))):
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            try:
+                if entry.is_file() and wanted(entry.name) and entry.stat().st_mtime < orphan_before:
+                    entry.unlink()
+                    removed_orphans += 1
+            except FileNotFoundError:  # another run removed it first
+                continue
+    return {"batch_files": removed_files, "orphans": removed_orphans}
 
 
 def upload_problem(*, name: str, size: int, format: str, file=None) -> str | None:
@@ -799,6 +855,25 @@ def _statistics_refresh(batch: ImportBatch) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {Utterance._meta.db_table}")
+
+
+_UNFINISHED = (ImportBatch.Status.QUEUED, ImportBatch.Status.VALIDATING, ImportBatch.Status.WRITING)
+
+
+def import_batch_lost(*, batch_id: int, reason: str) -> None:
+    """The worker running the batch is gone: say so on the batch (nothing was written, since the
+    write commits only at its end). Its task run offers "run again"."""
+    batch = ImportBatch.objects.filter(pk=batch_id, status__in=_UNFINISHED).first()
+    if batch is None:
+        return
+    _set_status(batch, ImportBatch.Status.FAILED, "task:runs.sweep", error=reason, finished_at=timezone.now())
+
+
+def import_batch_requeue(*, batch_id: int, actor) -> None:
+    """A failed batch is queued again with its run (the run starts it afresh)."""
+    batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.FAILED).first()
+    if batch is not None:
+        _set_status(batch, ImportBatch.Status.QUEUED, actor, error="", finished_at=None)
 
 
 def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportBatch:

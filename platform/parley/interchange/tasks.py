@@ -1,10 +1,13 @@
 from celery import shared_task
 
 from parley.runs.execution import run_recorded
+from parley.runs.kinds import RunKind, run_kind_register
 from parley.runs.services import task_run_enqueue
 
 from .models import ImportBatch
-from .services import import_batch_run
+from .services import import_batch_lost, import_batch_requeue, import_batch_run, import_files_clean
+
+IMPORT_KIND = "interchange.import"
 
 
 @shared_task(acks_late=True)
@@ -20,9 +23,23 @@ def import_batch_task(*, task_run_id: int) -> dict:
     return run_recorded(task_run_id, body)
 
 
+@shared_task(acks_late=True)
+def import_files_clean_task() -> dict:
+    """Celery beat: delete uploaded files past their retention and what killed uploads left."""
+    return import_files_clean()
+
+
 def import_batch_queue(*, batch: ImportBatch, actor):
     """Queue a created batch on a worker (on commit) and link the batch to its task run."""
-    run = task_run_enqueue(kind="interchange.import", args={"batch_id": batch.pk}, task=import_batch_task, actor=actor)
+    run = task_run_enqueue(kind=IMPORT_KIND, args={"batch_id": batch.pk}, task=import_batch_task, actor=actor)
     ImportBatch.objects.filter(pk=batch.pk).update(task_run=run)
     batch.task_run = run
     return run
+
+
+# A batch has no locale (its rows may span many): running it again takes the import permission
+# in every locale, as a platform admin holds it.
+run_kind_register(RunKind(
+    kind=IMPORT_KIND, permission="interchange.add_importbatch", scope="imports:write", locales=lambda run: None,
+    on_lost=lambda run, reason: import_batch_lost(batch_id=run.args["batch_id"], reason=reason),
+    on_requeue=lambda run, actor: import_batch_requeue(batch_id=run.args["batch_id"], actor=actor)))

@@ -20,6 +20,18 @@ class TaskRun(models.Model):
     result = models.JSONField(_("result"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # The Celery task that runs it, so a run can be sent again (outbox, "run again") from its row.
+    task_name = models.CharField(_("task"), max_length=200, blank=True)
+    # When the broker took the message; empty while queued means the run is in the outbox: the
+    # broker could not be reached, and the sweeper sends it once it can (dispatch_error says why).
+    dispatched_at = models.DateTimeField(_("sent to the broker"), null=True, blank=True)
+    dispatch_error = models.TextField(_("last sending error"), blank=True)
+    # A running run's worker touches this every PARLEY_TASK_HEARTBEAT_SECONDS; older than
+    # PARLEY_TASK_STALE_SECONDS means the worker is gone, and the sweeper fails the run.
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    # Set when the sweeper failed the run for a lost worker: a late redelivery of its message is
+    # then ignored (only "run again" starts it anew).
+    lost_at = models.DateTimeField(_("worker lost"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name=_("created by"),

@@ -52,6 +52,9 @@ def waiting_reason(*, run) -> str:
     if run is None or run.status != "queued":
         return ""
     waited = (timezone.now() - run.created_at).total_seconds()
+    if run.dispatched_at is None and run.dispatch_error:
+        return (f"not sent yet: the broker could not be reached ({run.dispatch_error}); it is sent when the "
+                f"broker is back (the sweeper retries every {int(settings.PARLEY_TASK_SWEEP_SECONDS)} s)")
     if waited < settings.PARLEY_TASK_PICKUP_GRACE_SECONDS:
         return ""
     state = worker_state()

@@ -1,0 +1,111 @@
+"""Uploaded import files are kept for the retention period after their batch finished, then
+deleted; what killed uploads leave is deleted once old; the cleanup is idempotent, touches only the
+upload folders, and beat runs it."""
+import os
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+import factories as f
+from factories import EN, jsonl
+from parley.events.models import Event
+from parley.interchange.models import ImportBatch
+from parley.interchange.services import import_batch_create, import_files_clean, upload_store
+from parley.runs.kinds import tasks_discover
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def folders(settings, tmp_path):
+    settings.PARLEY_IMPORT_DIR = tmp_path / "imports"
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "spool"
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # spool every upload to a file, as large ones are
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
+    settings.PARLEY_IMPORT_RETENTION_DAYS = 7
+    settings.PARLEY_UPLOAD_ORPHAN_HOURS = 24
+    return settings.PARLEY_IMPORT_DIR, settings.FILE_UPLOAD_TEMP_DIR
+
+
+def aged(path, hours: float):
+    stamp = time.time() - hours * 3600
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def finished_days_ago(batch, days: float):
+    ImportBatch.objects.filter(pk=batch.pk).update(finished_at=timezone.now() - timedelta(days=days))
+
+
+def test_a_finished_batch_keeps_its_file_for_the_retention_then_loses_only_the_file(folders, tmp_path,
+                                                                                    django_capture_on_commit_callbacks):
+    f.locale("en-US")
+    client = APIClient()
+    client.force_authenticate(f.member("platform_admin", None, username="root"))
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("a.jsonl", jsonl(EN).encode()),
+                                                  "format": "massive", "create_missing": "true"}, format="multipart")
+    batch = ImportBatch.objects.get(pk=answer.json()["id"])
+    stored = batch.path
+    assert batch.status == "completed" and os.path.exists(stored)
+    finished_days_ago(batch, 6)
+    assert import_files_clean() == {"batch_files": 0, "orphans": 0} and os.path.exists(stored)
+    finished_days_ago(batch, 8)
+    # A queued batch keeps its file however old; a command-line batch's own file is never touched.
+    waiting = import_batch_create(format="massive", path=str(upload_store(SimpleUploadedFile("b.jsonl", b"{}\n"))),
+                                  actor="t")
+    own = tmp_path / "operator.jsonl"
+    own.write_text(jsonl(EN))
+    cli = import_batch_create(format="massive", path=str(own), actor="t")
+    ImportBatch.objects.filter(pk__in=[waiting.pk, cli.pk]).update(created_at=timezone.now() - timedelta(days=30))
+    ImportBatch.objects.filter(pk=cli.pk).update(status="completed", finished_at=timezone.now() - timedelta(days=30))
+    aged(waiting.path, 24 * 30)
+    assert import_files_clean() == {"batch_files": 1, "orphans": 0}
+    batch.refresh_from_db()
+    assert not os.path.exists(stored) and batch.path == "" and batch.status == "completed"
+    assert Event.objects.filter(verb="import.file_removed", target_id=str(batch.pk)).count() == 1
+    assert os.path.exists(waiting.path) and own.exists()
+    assert client.get(f"/api/v1/imports/{batch.pk}/").json()["rows_accepted"] == 1  # the record stays
+    assert import_files_clean() == {"batch_files": 0, "orphans": 0}  # idempotent
+
+
+class KilledUpload(SimpleUploadedFile):
+    """An upload whose request dies half-way through the copy."""
+
+    def chunks(self, chunk_size=None):
+        yield b'{"id": "1"'
+        raise ConnectionResetError("client gone")
+
+
+def test_what_killed_uploads_leave_is_removed_once_old(folders):
+    imports, spool = folders
+    with pytest.raises(ConnectionResetError):
+        upload_store(KilledUpload("big.jsonl", b""))
+    partial, = imports.iterdir()
+    assert partial.name.endswith(".jsonl.part")  # never under the name a batch would use
+    young = imports / "young.jsonl"
+    young.write_text("{}")
+    spooled = spool / "tmpabc.upload"
+    spooled.write_bytes(b"x")
+    unrelated = spool / "keep.txt"
+    unrelated.write_text("not an upload")
+    assert import_files_clean()["orphans"] == 0  # all younger than the orphan age
+    for path in (partial, young, spooled, unrelated):
+        aged(path, 25)
+    assert import_files_clean()["orphans"] == 3
+    assert sorted(p.name for p in spool.iterdir()) == ["keep.txt"] and not any(imports.iterdir())
+    assert import_files_clean()["orphans"] == 0
+
+
+def test_beat_runs_the_cleanup_and_the_run_sweeper():
+    from parley.config.celery import app
+
+    tasks_discover()
+    scheduled = {e["task"]: e["schedule"] for e in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    for task in ("parley.interchange.tasks.import_files_clean_task", "parley.runs.tasks.task_runs_sweep_task"):
+        assert task in app.tasks and scheduled[task] > 0

@@ -1,0 +1,139 @@
+"""Lost workers' runs are failed with a reason and their owner told; a late message for them is
+ignored; "run again" is allowed to exactly who may start that work there (API and admin)."""
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+import factories as f
+from parley.events.models import Event
+from parley.interchange.models import ImportBatch
+from parley.runs.execution import run_recorded
+from parley.runs.models import TaskRun
+from parley.runs.services import task_runs_sweep
+from parley.runs.workers import waiting_reason
+
+pytestmark = pytest.mark.django_db
+
+IMPORT_TASK = "parley.interchange.tasks.import_batch_task"
+PROMOTE_TASK = "parley.datasets.tasks.promotion_task"
+
+
+def running_import(tmp_path, *, beat_age: float) -> tuple[TaskRun, ImportBatch]:
+    path = tmp_path / "rows.jsonl"
+    path.write_text(f.jsonl(f.EN))
+    batch = ImportBatch.objects.create(format="massive", path=str(path), source_name="rows.jsonl",
+                                       status=ImportBatch.Status.VALIDATING, rows_read=2000)
+    beat = timezone.now() - timedelta(seconds=beat_age)
+    run = TaskRun.objects.create(kind="interchange.import", args={"batch_id": batch.pk}, task_name=IMPORT_TASK,
+                                 status=TaskRun.Status.RUNNING, started_at=beat, heartbeat_at=beat,
+                                 dispatched_at=beat, attempts=1)
+    ImportBatch.objects.filter(pk=batch.pk).update(task_run=run)
+    return run, batch
+
+
+def test_the_sweeper_fails_a_silent_run_and_its_batch_and_leaves_a_beating_one(tmp_path, settings):
+    settings.PARLEY_TASK_STALE_SECONDS = 30
+    silent, silent_batch = running_import(tmp_path, beat_age=31)
+    beating, beating_batch = running_import(tmp_path, beat_age=5)
+    assert task_runs_sweep() == {"lost": 1, "sent": 0, "unsent": 0}
+    silent.refresh_from_db(), silent_batch.refresh_from_db(), beating.refresh_from_db()
+    assert (silent.status, beating.status) == ("failed", "running")
+    assert silent.lost_at is not None and silent.error.startswith("worker lost: no heartbeat since")
+    assert (silent_batch.status, silent_batch.error) == ("failed", silent.error)
+    beating_batch.refresh_from_db()
+    assert beating_batch.status == "validating"
+    assert task_runs_sweep()["lost"] == 0  # idempotent: nothing more to do
+    assert Event.objects.filter(verb="task_run.lost", target_id=str(silent.pk)).count() == 1
+
+
+def test_a_late_message_for_a_lost_run_and_a_duplicate_for_a_live_one_are_not_run(tmp_path, settings):
+    settings.PARLEY_TASK_STALE_SECONDS = 30
+    calls = []
+    lost, _ = running_import(tmp_path, beat_age=60)
+    task_runs_sweep()
+    run_recorded(lost.pk, lambda run, report: calls.append(run.pk) or {})
+    live, _ = running_import(tmp_path, beat_age=1)
+    run_recorded(live.pk, lambda run, report: calls.append(run.pk) or {})
+    assert calls == []
+    # A running run whose heartbeat is stale (its worker died, no sweep yet) is taken over.
+    stale, _ = running_import(tmp_path, beat_age=60)
+    run_recorded(stale.pk, lambda run, report: calls.append(run.pk) or {"ok": True})
+    stale.refresh_from_db()
+    assert calls == [stale.pk] and (stale.status, stale.attempts) == ("succeeded", 2)
+
+
+def failed_run(kind: str, task: str, *, locale_tag: str = "", args=None) -> TaskRun:
+    return TaskRun.objects.create(kind=kind, args=args or {}, task_name=task, locale_tag=locale_tag,
+                                  status=TaskRun.Status.FAILED, error="worker lost: ...", lost_at=timezone.now())
+
+
+def api(user, token_scopes=None):
+    client = APIClient()
+    if token_scopes is None:
+        client.force_authenticate(user)
+    else:
+        _, secret = f.token(user, scopes=token_scopes)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+def test_run_again_is_for_who_may_start_that_work_in_its_locales():
+    de, fr = f.locale("de-DE"), f.locale("fr-FR")
+    lead_de = f.member("locale_lead", de, username="lead_de")
+    lead_fr = f.member("locale_lead", fr, username="lead_fr")
+    linguist_de = f.member("linguist", de, username="ling_de")
+    promotion = failed_run("datasets.promote", PROMOTE_TASK, locale_tag="de-DE", args={"locales": ["de-DE"]})
+    url = f"/api/v1/task-runs/{promotion.pk}/run-again/"
+    assert api(lead_fr).post(url).status_code == 404  # not even visible
+    refused = api(linguist_de).post(url)
+    assert refused.status_code == 403 and "de-DE" in refused.json()["error"]["message"]
+    no_scope = api(lead_de, token_scopes=["runs:read"]).post(url)
+    assert no_scope.status_code == 403 and "datasets:write" in no_scope.json()["error"]["message"]
+    assert TaskRun.objects.get(pk=promotion.pk).status == "failed"
+    answer = api(lead_de, token_scopes=["runs:read", "datasets:write"]).post(url)
+    assert answer.status_code == 202 and answer.json()["status"] == "queued"
+    promotion.refresh_from_db()
+    assert (promotion.status, promotion.error, promotion.lost_at) == ("queued", "", None)
+    again = api(lead_de).post(url)  # only a failed run is run again
+    assert again.status_code == 400 and "status" in again.json()["error"]["fields"]
+
+
+def test_an_import_run_is_run_again_only_by_a_platform_admin_and_queues_its_batch(tmp_path):
+    de = f.locale("de-DE")
+    lead = f.member("locale_lead", de, username="lead")
+    admin = f.member("platform_admin", None, username="root")
+    run, batch = running_import(tmp_path, beat_age=60)
+    task_runs_sweep()
+    url = f"/api/v1/task-runs/{run.pk}/run-again/"
+    assert api(lead).post(url).status_code == 404  # runs without a locale are platform admins'
+    assert api(admin).post(url).status_code == 202
+    batch.refresh_from_db()
+    assert (batch.status, batch.error) == ("queued", "")
+    unknown = failed_run("locales.bootstrap", "parley.locales.tasks.locales_bootstrap_task")
+    refused = api(admin).post(f"/api/v1/task-runs/{unknown.pk}/run-again/")
+    assert refused.status_code == 403 and "cannot be run again" in refused.json()["error"]["message"]
+
+
+def test_the_admin_action_runs_again_what_the_user_may_start_and_says_why_not_otherwise():
+    de = f.locale("de-DE")
+    linguist = f.member("linguist", de, username="ling")
+    lead = f.member("locale_lead", de, username="lead")
+    promotion = failed_run("datasets.promote", PROMOTE_TASK, locale_tag="de-DE", args={"locales": ["de-DE"]})
+    data = {"action": "run_again", "_selected_action": [promotion.pk]}
+    for user, expected in ((linguist, "failed"), (lead, "queued")):
+        client = Client()
+        client.force_login(user)
+        response = client.post("/admin/runs/taskrun/", data, follow=True)
+        assert response.status_code == 200
+        promotion.refresh_from_db()
+        assert promotion.status == expected, [str(m) for m in response.context["messages"]]
+
+
+def test_a_run_the_broker_did_not_take_says_so_at_once():
+    run = TaskRun.objects.create(kind="interchange.import", args={}, task_name=IMPORT_TASK,
+                                 dispatch_error="OperationalError: Error 111 connecting to 127.0.0.1:6390.")
+    reason = waiting_reason(run=run)
+    assert reason.startswith("not sent yet: the broker could not be reached") and "6390" in reason

@@ -137,3 +137,34 @@ def test_a_run_the_broker_did_not_take_says_so_at_once():
                                  dispatch_error="OperationalError: Error 111 connecting to 127.0.0.1:6390.")
     reason = waiting_reason(run=run)
     assert reason.startswith("not sent yet: the broker could not be reached") and "6390" in reason
+
+
+def test_a_lost_build_says_so_on_its_release_until_a_later_run_publishes_it(django_capture_on_commit_callbacks,
+                                                                               settings):
+    from parley.datasets.models import Release
+    from parley.datasets.services import release_create
+
+    settings.PARLEY_TASK_STALE_SECONDS = 30
+    de = f.locale("de-DE")
+    f.utterance(de, f.intent("alarm_set", "alarm"), "weck mich", status="promoted", partition="test",
+                source="collected")
+    admin = f.member("platform_admin", None, username="root")
+    release = release_create(name="core", actor="test")
+    beat = timezone.now() - timedelta(seconds=60)
+    run = TaskRun.objects.create(kind="datasets.release_build", args={"release_id": release.pk},
+                                 task_name="parley.datasets.tasks.release_build_task", status=TaskRun.Status.RUNNING,
+                                 started_at=beat, heartbeat_at=beat, dispatched_at=beat, attempts=1)
+    Release.objects.filter(pk=release.pk).update(task_run=run)
+    assert task_runs_sweep()["lost"] == 1
+    run.refresh_from_db(), release.refresh_from_db()
+    # Still building (the one status a release is built again from), and saying why it stopped.
+    assert release.status == Release.Status.BUILDING
+    assert release.error == f"the last build attempt failed: {run.error}" and "worker lost" in release.error
+    told = Event.objects.get(verb="release.build_attempt_failed", target_id=str(release.pk))
+    assert told.payload["error"] == run.error
+    shown = api(admin).get(f"/api/v1/releases/{release.pk}/").json()
+    assert (shown["status"], shown["error"]) == ("building", release.error)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(admin).post(f"/api/v1/task-runs/{run.pk}/run-again/").status_code == 202
+    run.refresh_from_db(), release.refresh_from_db()
+    assert (run.status, release.status, release.error) == ("succeeded", "published", "")

@@ -11,7 +11,7 @@ from parley.runs.services import task_run_enqueue
 
 from .build import BuildInProgress, release_build
 from .models import Release
-from .services import locales_with_candidates, utterances_promote
+from .services import locales_with_candidates, release_build_attempt_failed, utterances_promote
 from .webhooks import webhook_deliveries_due, webhook_delivery_attempt
 
 RETRYING = {"acks_late": True, "autoretry_for": (ConnectionError, OperationalError), "retry_backoff": True,
@@ -95,8 +95,8 @@ def webhook_retry_due_task() -> int:
 
 
 # Running promotion or a build again takes what starting it takes, in every locale it touches
-# (no locales named: every locale). A lost build leaves its release building: it is built again
-# by "run again" or POST /releases/{id}/build/, idempotently.
+# (no locales named: every locale). A lost build leaves its release building, saying so: it is
+# built again by "run again" or POST /releases/{id}/build/, idempotently.
 run_kind_register(RunKind(kind="datasets.promote", permission="datasets.promote_utterances",
                           scope="datasets:write", locales=lambda run: run.args.get("locales") or None))
 def _release_locales(run) -> list[str] | None:
@@ -107,4 +107,6 @@ def _release_locales(run) -> list[str] | None:
 
 
 run_kind_register(RunKind(kind="datasets.release_build", permission="datasets.add_release",
-                          scope="datasets:write", locales=_release_locales))
+                          scope="datasets:write", locales=_release_locales,
+                          on_lost=lambda run, reason: release_build_attempt_failed(
+                              release_id=run.args["release_id"], reason=reason, actor="task:runs.sweep")))

@@ -480,7 +480,7 @@ def _release_publish(release: Release, actor, *, staging: Path, manifest: dict, 
         locked.save()
         event_record(actor=actor, verb="release.published", target=locked,
                      payload={"rows": locked.rows, "locales": sorted(locale_ids), "diff": locked.diff_summary})
-        webhook_deliveries_create(release=locked)
+        webhook_deliveries_create(release=locked, actor=actor)
         # Last, so an error above leaves the folder in staging; a crash after this and before the
         # commit leaves an orphan final folder, which the next attempt removes.
         os.replace(staging, final)

@@ -112,9 +112,35 @@ def test_an_import_run_is_run_again_only_by_a_platform_admin_and_queues_its_batc
     assert api(admin).post(url).status_code == 202
     batch.refresh_from_db()
     assert (batch.status, batch.error) == ("queued", "")
-    unknown = failed_run("locales.bootstrap", "parley.locales.tasks.locales_bootstrap_task")
+    unknown = failed_run("retired.kind", "parley.locales.tasks.locales_bootstrap_task")
     refused = api(admin).post(f"/api/v1/task-runs/{unknown.pk}/run-again/")
     assert refused.status_code == 403 and "cannot be run again" in refused.json()["error"]["message"]
+
+
+def test_a_holiday_seed_is_run_again_by_who_may_add_holidays_in_its_locale():
+    de = f.locale("de-DE")
+    linguist = f.member("linguist", de, username="ling_de")
+    annotator = f.member("annotator", de, username="ann_de")
+    seed = failed_run("holidays_materialize", "parley.culture.tasks.holidays_materialize_task", locale_tag="de-DE",
+                      args={"locale": "de-DE", "years": [2026]})
+    url = f"/api/v1/task-runs/{seed.pk}/run-again/"
+    assert api(annotator).post(url).status_code == 404  # annotators do not see task runs
+    no_scope = api(linguist, token_scopes=["runs:read"]).post(url)
+    assert no_scope.status_code == 403 and "culture:write" in no_scope.json()["error"]["message"]
+    answer = api(linguist, token_scopes=["runs:read", "culture:write"]).post(url)
+    assert answer.status_code == 202 and answer.json()["status"] == "queued"
+
+
+def test_a_locale_bootstrap_is_run_again_by_a_platform_admin_only():
+    de = f.locale("de-DE")
+    lead = f.member("locale_lead", de, username="lead")
+    admin = f.member("platform_admin", None, username="root")
+    bootstrap = failed_run("locales.bootstrap", "parley.locales.tasks.locales_bootstrap_task", args={"top": 5})
+    url = f"/api/v1/task-runs/{bootstrap.pk}/run-again/"
+    assert api(lead).post(url).status_code == 404  # a run without a locale is platform admins'
+    no_scope = api(admin, token_scopes=["runs:read"]).post(url)
+    assert no_scope.status_code == 403 and "locales:write" in no_scope.json()["error"]["message"]
+    assert api(admin, token_scopes=["runs:read", "locales:write"]).post(url).status_code == 202
 
 
 def test_the_admin_action_runs_again_what_the_user_may_start_and_says_why_not_otherwise():

@@ -255,10 +255,12 @@ def test_real_worker_asks_the_batchs_starter_again(celery_worker_process, tmp_pa
     lost = import_batch_create(format="massive", path=str(path), actor=admin, token=revoked)
     token_revoke(token=revoked, actor="test")
     runs = [import_batch_queue(batch=batch, actor=admin) for batch in (kept, lost)]
-    for run in runs:
-        assert wait_for_run(run).status == TaskRun.Status.SUCCEEDED
+    kept_run, lost_run = (wait_for_run(run) for run in runs)
+    assert kept_run.status == TaskRun.Status.SUCCEEDED
     kept.refresh_from_db(), lost.refresh_from_db()
     assert (kept.status, kept.rows_accepted, kept.rows_rejected) == ("completed", 1, 1)
     assert "outside the locales this import may write" in kept.rejects.get().reason
     assert lost.status == "failed" and "revoked" in lost.error
+    assert lost_run.status == TaskRun.Status.FAILED
+    assert_run_refused_like(lost)  # with the batch's reason, after one attempt
     assert list(Utterance.objects.values_list("locale__tag", flat=True)) == ["de-DE"]

@@ -61,6 +61,11 @@ def test_publishing_posts_a_signed_body_once(corpus, receiver_factory, django_ca
                                   "locales": ["de-DE"]}
     delivery = WebhookDelivery.objects.get(webhook=hook)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+    # Sent as a task run, like every task (the outbox: see tests/services/test_dead_broker.py).
+    from parley.runs.models import TaskRun
+
+    sent = TaskRun.objects.get(kind="datasets.webhook_deliver")
+    assert (sent.args, sent.status, sent.result["status"]) == ({"delivery_id": delivery.pk}, "succeeded", "delivered")
     # A second build attempt of the same release creates no second delivery.
     with django_capture_on_commit_callbacks(execute=True):
         release_build(release=release, actor="test")

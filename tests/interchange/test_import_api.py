@@ -182,6 +182,17 @@ def _queued_upload(client, rows, django_capture_on_commit_callbacks):
     return response.json()["id"], callbacks
 
 
+def assert_run_refused_like(batch):
+    """The batch's run reads failed with the batch's reason, after its one attempt (a refusal is
+    not retried), and says so in the event log."""
+    from parley.events.models import Event
+
+    run = batch.task_run
+    run.refresh_from_db()
+    assert (run.status, run.error, run.attempts) == ("failed", batch.error, 1)
+    assert Event.objects.get(verb="task_run.failed", target_id=str(run.pk)).payload == {"error": batch.error}
+
+
 def test_a_token_revoked_before_the_worker_runs_writes_nothing(django_capture_on_commit_callbacks):
     from parley.access.services import token_revoke
 
@@ -201,6 +212,7 @@ def test_a_token_revoked_before_the_worker_runs_writes_nothing(django_capture_on
     batch.refresh_from_db()
     assert batch.status == "failed" and "revoked" in batch.error
     assert not Utterance.objects.exists()
+    assert_run_refused_like(batch)
 
 
 def test_a_starter_who_lost_the_role_before_the_worker_runs_writes_nothing(django_capture_on_commit_callbacks):
@@ -218,6 +230,7 @@ def test_a_starter_who_lost_the_role_before_the_worker_runs_writes_nothing(djang
         callback()
     batch = ImportBatch.objects.get(pk=batch_id)
     assert batch.status == "failed" and "may no longer import" in batch.error
+    assert_run_refused_like(batch)
     assert not Utterance.objects.exists()
 
 
@@ -242,10 +255,12 @@ def test_real_worker_asks_the_batchs_starter_again(celery_worker_process, tmp_pa
     lost = import_batch_create(format="massive", path=str(path), actor=admin, token=revoked)
     token_revoke(token=revoked, actor="test")
     runs = [import_batch_queue(batch=batch, actor=admin) for batch in (kept, lost)]
-    for run in runs:
-        assert wait_for_run(run).status == TaskRun.Status.SUCCEEDED
+    kept_run, lost_run = (wait_for_run(run) for run in runs)
+    assert kept_run.status == TaskRun.Status.SUCCEEDED
     kept.refresh_from_db(), lost.refresh_from_db()
     assert (kept.status, kept.rows_accepted, kept.rows_rejected) == ("completed", 1, 1)
     assert "outside the locales this import may write" in kept.rejects.get().reason
     assert lost.status == "failed" and "revoked" in lost.error
+    assert lost_run.status == TaskRun.Status.FAILED
+    assert_run_refused_like(lost)  # with the batch's reason, after one attempt
     assert list(Utterance.objects.values_list("locale__tag", flat=True)) == ["de-DE"]

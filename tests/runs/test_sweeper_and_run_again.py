@@ -112,9 +112,35 @@ def test_an_import_run_is_run_again_only_by_a_platform_admin_and_queues_its_batc
     assert api(admin).post(url).status_code == 202
     batch.refresh_from_db()
     assert (batch.status, batch.error) == ("queued", "")
-    unknown = failed_run("locales.bootstrap", "parley.locales.tasks.locales_bootstrap_task")
+    unknown = failed_run("retired.kind", "parley.locales.tasks.locales_bootstrap_task")
     refused = api(admin).post(f"/api/v1/task-runs/{unknown.pk}/run-again/")
     assert refused.status_code == 403 and "cannot be run again" in refused.json()["error"]["message"]
+
+
+def test_a_holiday_seed_is_run_again_by_who_may_add_holidays_in_its_locale():
+    de = f.locale("de-DE")
+    linguist = f.member("linguist", de, username="ling_de")
+    annotator = f.member("annotator", de, username="ann_de")
+    seed = failed_run("holidays_materialize", "parley.culture.tasks.holidays_materialize_task", locale_tag="de-DE",
+                      args={"locale": "de-DE", "years": [2026]})
+    url = f"/api/v1/task-runs/{seed.pk}/run-again/"
+    assert api(annotator).post(url).status_code == 404  # annotators do not see task runs
+    no_scope = api(linguist, token_scopes=["runs:read"]).post(url)
+    assert no_scope.status_code == 403 and "culture:write" in no_scope.json()["error"]["message"]
+    answer = api(linguist, token_scopes=["runs:read", "culture:write"]).post(url)
+    assert answer.status_code == 202 and answer.json()["status"] == "queued"
+
+
+def test_a_locale_bootstrap_is_run_again_by_a_platform_admin_only():
+    de = f.locale("de-DE")
+    lead = f.member("locale_lead", de, username="lead")
+    admin = f.member("platform_admin", None, username="root")
+    bootstrap = failed_run("locales.bootstrap", "parley.locales.tasks.locales_bootstrap_task", args={"top": 5})
+    url = f"/api/v1/task-runs/{bootstrap.pk}/run-again/"
+    assert api(lead).post(url).status_code == 404  # a run without a locale is platform admins'
+    no_scope = api(admin, token_scopes=["runs:read"]).post(url)
+    assert no_scope.status_code == 403 and "locales:write" in no_scope.json()["error"]["message"]
+    assert api(admin, token_scopes=["runs:read", "locales:write"]).post(url).status_code == 202
 
 
 def test_the_admin_action_runs_again_what_the_user_may_start_and_says_why_not_otherwise():
@@ -137,3 +163,34 @@ def test_a_run_the_broker_did_not_take_says_so_at_once():
                                  dispatch_error="OperationalError: Error 111 connecting to 127.0.0.1:6390.")
     reason = waiting_reason(run=run)
     assert reason.startswith("not sent yet: the broker could not be reached") and "6390" in reason
+
+
+def test_a_lost_build_says_so_on_its_release_until_a_later_run_publishes_it(django_capture_on_commit_callbacks,
+                                                                               settings):
+    from parley.datasets.models import Release
+    from parley.datasets.services import release_create
+
+    settings.PARLEY_TASK_STALE_SECONDS = 30
+    de = f.locale("de-DE")
+    f.utterance(de, f.intent("alarm_set", "alarm"), "weck mich", status="promoted", partition="test",
+                source="collected")
+    admin = f.member("platform_admin", None, username="root")
+    release = release_create(name="core", actor="test")
+    beat = timezone.now() - timedelta(seconds=60)
+    run = TaskRun.objects.create(kind="datasets.release_build", args={"release_id": release.pk},
+                                 task_name="parley.datasets.tasks.release_build_task", status=TaskRun.Status.RUNNING,
+                                 started_at=beat, heartbeat_at=beat, dispatched_at=beat, attempts=1)
+    Release.objects.filter(pk=release.pk).update(task_run=run)
+    assert task_runs_sweep()["lost"] == 1
+    run.refresh_from_db(), release.refresh_from_db()
+    # Still building (the one status a release is built again from), and saying why it stopped.
+    assert release.status == Release.Status.BUILDING
+    assert release.error == f"the last build attempt failed: {run.error}" and "worker lost" in release.error
+    told = Event.objects.get(verb="release.build_attempt_failed", target_id=str(release.pk))
+    assert told.payload["error"] == run.error
+    shown = api(admin).get(f"/api/v1/releases/{release.pk}/").json()
+    assert (shown["status"], shown["error"]) == ("building", release.error)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(admin).post(f"/api/v1/task-runs/{run.pk}/run-again/").status_code == 202
+    run.refresh_from_db(), release.refresh_from_db()
+    assert (run.status, release.status, release.error) == ("succeeded", "published", "")

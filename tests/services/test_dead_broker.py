@@ -1,20 +1,24 @@
 """The broker is down: every endpoint that queues work answers without a 500 and records nothing
 that waits forever. Runs it could not send stay in the outbox (queued, unsent, saying why); once
 the broker is back the sweeper sends them and a real worker runs them to the end."""
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
 
 import factories as f
 from factories import DE, EN, jsonl
+from http_receiver import Receiver
 from parley.config.celery import app
-from parley.datasets.models import Release
+from parley.datasets.models import Release, WebhookDelivery
 from parley.feedback.models import FeedbackEvent
 from parley.interchange.models import ImportBatch
 from parley.runs.models import TaskRun
 from parley.runs.services import task_runs_sweep
 from servers import request, runserver_command, start_server, stop_server
-from workers import start_celery_worker, stop_celery_worker, wait_for_run
+from workers import ROOT, _test_database_url, start_celery_worker, stop_celery_worker, wait_for_run
 
 DEAD_BROKER = "redis://127.0.0.1:6390/0"  # nothing listens there
 PORT = 8110
@@ -101,3 +105,69 @@ def test_every_queuing_endpoint_answers_and_the_outbox_drains_once_the_broker_is
     batch.refresh_from_db()
     assert (batch.status, batch.rows_accepted) == ("completed", 2)
     assert Release.objects.get().status != Release.Status.BUILDING
+
+
+# A worker that took the build's message and lost the broker before publishing: the task runs in a
+# process whose broker address is dead, as the web server's above.
+BUILD_WITHOUT_BROKER = ("from parley.datasets.tasks import release_build_task; "
+                        "release_build_task.apply(kwargs={'task_run_id': %d}, throw=True)")
+
+
+@pytest.mark.worker
+def test_a_publish_while_the_broker_is_down_keeps_its_webhooks_in_the_outbox(transactional_db, tmp_path, settings):
+    from parley.datasets.services import release_create
+    from parley.datasets.tasks import release_build_task
+    from parley.datasets.webhooks import webhook_create
+    from parley.runs.services import task_run_create
+
+    settings.PARLEY_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    receiver = Receiver([])
+    de = f.locale("de-DE")
+    f.utterance(de, f.intent("alarm_set", "alarm"), "weck mich", status="promoted", partition="test",
+                source="collected")
+    hook, _ = webhook_create(name="trainer", url=receiver.url, actor="test")
+    release = release_create(name="core", actor="test")
+    build = task_run_create(kind="datasets.release_build", args={"release_id": release.pk}, actor="test",
+                            task_name=release_build_task.name)
+    worker = None
+    try:
+        done = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", BUILD_WITHOUT_BROKER % build.pk], cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": _test_database_url(), "PARLEY_TESTING": "1", "REDIS_URL": DEAD_BROKER,
+                 "PARLEY_RELEASES_DIR": str(settings.PARLEY_RELEASES_DIR)},
+            capture_output=True, text=True, timeout=300)
+        build.refresh_from_db(), release.refresh_from_db()
+        # The release published and its build says so; the broker's absence failed nothing.
+        assert (release.status, release.error) == ("published", ""), (release.error, done.stderr[-3000:])
+        assert (build.status, build.error) == ("succeeded", ""), (build.error, done.stderr[-3000:])
+        assert done.returncode == 0, done.stderr[-3000:]
+        # The delivery is recorded with its run, waiting in the outbox with the reason.
+        delivery = WebhookDelivery.objects.get(webhook=hook, release=release)
+        assert (delivery.status, delivery.attempts) == ("pending", 0)
+        sending = TaskRun.objects.get(kind="datasets.webhook_deliver")
+        assert sending.args == {"delivery_id": delivery.pk}
+        assert (sending.status, sending.dispatched_at) == ("queued", None) and "6390" in sending.dispatch_error
+        assert receiver.requests == []
+
+        # The broker is back, with a worker: the sweeper sends the delivery and it reaches the hook once.
+        settings.PARLEY_TASK_DISPATCH_RETRY_SECONDS = 0
+        queue = f"parley-test-outbox-{uuid.uuid4().hex[:8]}"
+        worker_log = tmp_path / "worker.log"
+        worker_log.touch()
+        worker = start_celery_worker(queue, worker_log, settings.PARLEY_RELEASES_DIR,
+                                     env={"PARLEY_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"})
+        previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+        app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+        try:
+            assert task_runs_sweep() == {"lost": 0, "sent": 1, "unsent": 0}
+            sending = wait_for_run(sending, timeout=120)
+        finally:
+            app.conf.task_always_eager, app.conf.task_default_queue = previous
+        assert sending.status == "succeeded", (sending.error, worker_log.read_text()[-2000:])
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+        assert len(receiver.requests) == 1
+    finally:
+        if worker is not None:
+            stop_celery_worker(worker)
+        receiver.close()

@@ -659,13 +659,13 @@ class LocaleHolidaysSeedView(APIView):
     def post(self, request, tag):
         from parley.runs.services import task_run_enqueue
 
-        from .tasks import holidays_materialize_task
+        from .tasks import HOLIDAYS_KIND, holidays_materialize_task
 
         locale = _locale_visible(request, tag, "culture.view_holiday")
         if not actor_of(request).can("culture.add_holiday", locale_id=locale.pk):
             raise PermissionDenied("You may not add holidays in this locale.")
         years = _years(request)
-        run = task_run_enqueue(kind="holidays_materialize", args={"locale": locale.tag, "years": years},
+        run = task_run_enqueue(kind=HOLIDAYS_KIND, args={"locale": locale.tag, "years": years},
                                task=holidays_materialize_task, actor=request.user, locale_tag=locale.tag)
         return Response({"task_run": run.pk, "url": f"/api/v1/task-runs/{run.pk}/"}, status=status.HTTP_202_ACCEPTED)
 

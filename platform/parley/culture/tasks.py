@@ -1,8 +1,11 @@
 from celery import shared_task
 
 from parley.runs.execution import run_recorded
+from parley.runs.kinds import RunKind, run_kind_register
 
 from .services import holidays_materialize
+
+HOLIDAYS_KIND = "holidays_materialize"
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -20,3 +23,9 @@ def holidays_materialize_task(*, task_run_id: int) -> dict:
         return result
 
     return run_recorded(task_run_id, body)
+
+
+# Seeding a locale's holidays again takes what POST /locales/{tag}/holidays/seed/ takes: adding
+# holidays in that locale, and a token's culture:write.
+run_kind_register(RunKind(kind=HOLIDAYS_KIND, permission="culture.add_holiday", scope="culture:write",
+                          locales=lambda run: [run.args["locale"]]))

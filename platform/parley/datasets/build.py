@@ -43,6 +43,7 @@ from parley.culture.selectors import approved_templates
 from parley.nlu.selectors import lexicon_rows
 
 from .models import PromotionRule, Release, ReleaseFile, TestFloor, TestRetirement
+from .services import release_build_attempt_failed
 
 SCHEMA_VERSION = 1
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -329,8 +330,7 @@ def release_build(*, release: Release, actor, progress: Callable[[int, int | Non
         except (BuildInProgress, ReleaseRefused):
             raise
         except Exception as exc:
-            Release.objects.filter(pk=release.pk, status=Release.Status.BUILDING).update(
-                error=f"the last build attempt failed: {type(exc).__name__}: {exc}"[:2000])
+            release_build_attempt_failed(release_id=release.pk, reason=f"{type(exc).__name__}: {exc}", actor=actor)
             raise
 
 
@@ -476,10 +476,11 @@ def _release_publish(release: Release, actor, *, staging: Path, manifest: dict, 
         locked.diff_summary = {b.locale.tag: {k: len(v) for k, v in b.diff.items()} for b in builds}
         locked.rows = sum(b.rows for b in builds)
         locked.published_at = timezone.now()
+        locked.error = ""  # an earlier attempt's failure (raised, worker lost) is history once published
         locked.save()
         event_record(actor=actor, verb="release.published", target=locked,
                      payload={"rows": locked.rows, "locales": sorted(locale_ids), "diff": locked.diff_summary})
-        webhook_deliveries_create(release=locked)
+        webhook_deliveries_create(release=locked, actor=actor)
         # Last, so an error above leaves the folder in staging; a crash after this and before the
         # commit leaves an orphan final folder, which the next attempt removes.
         os.replace(staging, final)

@@ -333,3 +333,18 @@ def release_create(*, name: str, actor, locale_tags=None, notes: str = "") -> Re
         except IntegrityError:
             continue
     raise ValidationError({"name": f"could not take a version of {name!r}; try again"})
+
+
+def release_build_attempt_failed(*, release_id: int, reason: str, actor) -> Release | None:
+    """A build attempt stopped without an outcome (it raised, or its worker was lost): the release
+    stays building, the one status from which it is built again (run again, `…/build/`; builds are
+    idempotent), and says why until an attempt publishes or fails it. None if it is not building."""
+    with transaction.atomic():
+        release = Release.objects.select_for_update().filter(pk=release_id, status=Release.Status.BUILDING).first()
+        if release is None:
+            return None
+        release.error = f"the last build attempt failed: {reason}"[:2000]
+        release.save(update_fields=["error"])
+        event_record(actor=actor, verb="release.build_attempt_failed", target=release,
+                     payload={"error": reason[:500]})
+    return release

@@ -11,7 +11,7 @@ from parley.runs.services import task_run_enqueue
 
 from .build import BuildInProgress, release_build
 from .models import Release
-from .services import locales_with_candidates, utterances_promote
+from .services import locales_with_candidates, release_build_attempt_failed, utterances_promote
 from .webhooks import webhook_deliveries_due, webhook_delivery_attempt
 
 RETRYING = {"acks_late": True, "autoretry_for": (ConnectionError, OperationalError), "retry_backoff": True,
@@ -80,9 +80,30 @@ def release_build_queue(*, release: Release, actor):
     return run
 
 
+WEBHOOK_DELIVERY_KIND = "datasets.webhook_deliver"
+
+
 @shared_task(acks_late=True)
-def webhook_deliver_task(*, delivery_id: int) -> str:
-    return webhook_delivery_attempt(delivery_id=delivery_id).status
+def webhook_deliver_task(*, task_run_id: int | None = None, delivery_id: int | None = None) -> dict:
+    """One attempt at a delivery (none if it is not pending and due: a duplicate is harmless).
+    `delivery_id` alone is a message queued before deliveries were task runs."""
+    if task_run_id is None:
+        return {"status": webhook_delivery_attempt(delivery_id=delivery_id).status}
+
+    def body(run, report):
+        delivery = webhook_delivery_attempt(delivery_id=run.args["delivery_id"])
+        return {"delivery": delivery.pk, "status": delivery.status, "attempts": delivery.attempts,
+                "status_code": delivery.last_status_code}
+
+    return run_recorded(task_run_id, body)
+
+
+def webhook_delivery_queue(*, delivery, actor):
+    """Queue the first attempt of a delivery through the outbox: recorded with the publish, sent
+    after its commit, and sent by the sweeper if the broker is down then (a publish never fails
+    for it; the beat's backoff retries cover a message lost later)."""
+    return task_run_enqueue(kind=WEBHOOK_DELIVERY_KIND, args={"delivery_id": delivery.pk}, task=webhook_deliver_task,
+                            actor=actor)
 
 
 @shared_task(acks_late=True)
@@ -95,8 +116,8 @@ def webhook_retry_due_task() -> int:
 
 
 # Running promotion or a build again takes what starting it takes, in every locale it touches
-# (no locales named: every locale). A lost build leaves its release building: it is built again
-# by "run again" or POST /releases/{id}/build/, idempotently.
+# (no locales named: every locale). A lost build leaves its release building, saying so: it is
+# built again by "run again" or POST /releases/{id}/build/, idempotently.
 run_kind_register(RunKind(kind="datasets.promote", permission="datasets.promote_utterances",
                           scope="datasets:write", locales=lambda run: run.args.get("locales") or None))
 def _release_locales(run) -> list[str] | None:
@@ -107,4 +128,10 @@ def _release_locales(run) -> list[str] | None:
 
 
 run_kind_register(RunKind(kind="datasets.release_build", permission="datasets.add_release",
-                          scope="datasets:write", locales=_release_locales))
+                          scope="datasets:write", locales=_release_locales,
+                          on_lost=lambda run, reason: release_build_attempt_failed(
+                              release_id=run.args["release_id"], reason=reason, actor="task:runs.sweep")))
+# A delivery's run is the platform's business (hooks and deliveries are platform admins' in the
+# admin): running one again takes changing deliveries everywhere.
+run_kind_register(RunKind(kind=WEBHOOK_DELIVERY_KIND, permission="datasets.change_webhookdelivery",
+                          scope="datasets:write", locales=lambda run: None))

@@ -1,7 +1,8 @@
 """Telling pipelines a release was published: one delivery per active hook, HMAC-signed, retried.
 
 A delivery is created in the publishing transaction (one per hook, event and release, so a retried
-publish creates none twice) and attempted on commit. A failed attempt is rescheduled with
+publish creates none twice) with a task run that attempts it (the outbox: sent on commit, or by the
+sweeper once an unreachable broker is back). A failed attempt is rescheduled with
 exponential backoff; the periodic `webhook_retry_due_task` (Celery beat) attempts what is due, and a
 delivery gives up after PARLEY_WEBHOOK_MAX_ATTEMPTS. Every attempt is logged on the delivery.
 """
@@ -91,9 +92,10 @@ def release_payload(release: Release) -> dict:
                         "manifest": f"/api/v1/releases/{release.pk}/manifest/"}}
 
 
-def webhook_deliveries_create(*, release: Release) -> list[WebhookDelivery]:
-    """Deliveries for a release being published (call inside its transaction); attempted on commit."""
-    from .tasks import webhook_deliver_task
+def webhook_deliveries_create(*, release: Release, actor) -> list[WebhookDelivery]:
+    """Deliveries for a release being published (call inside its transaction), each queued as a
+    task run: sent on commit, or by the sweeper once the broker is back (never failing the publish)."""
+    from .tasks import webhook_delivery_queue
 
     created = []
     for hook in Webhook.objects.filter(active=True).order_by("id"):
@@ -104,7 +106,7 @@ def webhook_deliveries_create(*, release: Release) -> list[WebhookDelivery]:
             defaults={"payload": release_payload(release), "next_attempt_at": timezone.now()})
         if new:
             created.append(delivery)
-            transaction.on_commit(lambda pk=delivery.pk: webhook_deliver_task.delay(delivery_id=pk))
+            webhook_delivery_queue(delivery=delivery, actor=actor)
     return created
 
 

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from parley.runs.execution import run_recorded
+from parley.runs.execution import RunRefused, run_recorded
 from parley.runs.kinds import RunKind, run_kind_register
 from parley.runs.services import task_run_enqueue
 
@@ -17,6 +17,10 @@ def import_batch_task(*, task_run_id: int) -> dict:
     def body(run, report):
         batch = ImportBatch.objects.get(pk=run.args["batch_id"])
         batch = import_batch_run(batch=batch, actor=run.created_by or f"task:{run.kind}", progress_run=run)
+        if batch.status == ImportBatch.Status.FAILED:
+            # import_batch_run returns a failed batch only when it refused to run it (its starter
+            # lost access; nothing was read or written); any other failure raises.
+            raise RunRefused(batch.error)
         return {"batch": batch.pk, "status": batch.status, "read": batch.rows_read, "accepted": batch.rows_accepted,
                 "present": batch.rows_present, "rejected": batch.rows_rejected}
 

@@ -38,8 +38,15 @@ class _Heartbeat(threading.Thread):
         self.join(timeout=10)
 
 
+class RunRefused(Exception):
+    """The work declined to run for a reason a retry would not change (e.g. whoever started it lost
+    access meanwhile): the run fails with this message as its error, and the task ends there, with
+    no retry and no traceback."""
+
+
 def run_recorded(task_run_id: int, body: Callable[[TaskRun, Callable[[int, int | None], None]], dict]) -> dict:
-    """Load the run fresh, call `body(run, report)`, record the outcome; re-raise on failure.
+    """Load the run fresh, call `body(run, report)`, record the outcome; re-raise on failure
+    (a `RunRefused` is recorded and not raised: there is nothing to retry).
 
     A run that already succeeded, that the sweeper declared lost, or that another live worker is
     running is not run again, so a redelivered or duplicate message is harmless.
@@ -66,6 +73,11 @@ def run_recorded(task_run_id: int, body: Callable[[TaskRun, Callable[[int, int |
         heartbeat.start()
     try:
         result = body(run, report)
+    except RunRefused as exc:
+        if heartbeat:
+            heartbeat.stop()
+        task_run_fail(run=run, exc=exc, error=str(exc))
+        return run.result
     except Exception as exc:
         if heartbeat:
             heartbeat.stop()

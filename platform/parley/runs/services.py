@@ -115,8 +115,9 @@ def task_run_succeed(*, run: TaskRun, result: dict) -> TaskRun:
     return run
 
 
-def task_run_fail(*, run: TaskRun, exc: BaseException) -> TaskRun:
-    message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+def task_run_fail(*, run: TaskRun, exc: BaseException, error: str | None = None) -> TaskRun:
+    """Failed with `error`, or the exception's type and message."""
+    message = error if error is not None else "".join(traceback.format_exception_only(type(exc), exc)).strip()
     TaskRun.objects.filter(pk=run.pk).update(status=TaskRun.Status.FAILED, error=message, finished_at=timezone.now())
     run.refresh_from_db()
     event_record(actor=f"task:{run.kind}", verb="task_run.failed", target=run, locale=run.locale_tag,

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.exceptions import ValidationError
 
 from parley.locales.services import locales_bootstrap
-from parley.locales.tasks import locales_bootstrap_task
+from parley.locales.tasks import BOOTSTRAP_KIND, locales_bootstrap_task
 from parley.runs.services import task_run_enqueue
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if top < 1:
             raise CommandError("--top must be at least 1")
         if options["use_worker"]:
-            run = task_run_enqueue(kind="locales.bootstrap", args={"top": top}, task=locales_bootstrap_task,
+            run = task_run_enqueue(kind=BOOTSTRAP_KIND, args={"top": top}, task=locales_bootstrap_task,
                                    actor="command:locales_bootstrap")
             self.stdout.write(f"queued task run #{run.pk}")
             return

@@ -31,7 +31,7 @@ def jsonl_records(name: str, handle) -> Iterator[tuple[str, int, dict] | RowErro
         try:
             record = strict_json_loads(text)
         except JsonRefused as exc:
-            yield RowError(name, number, "(line)", str(exc), text[:200])
+            yield RowError(name, number, exc.field, str(exc), text[:200])
             continue
         if not isinstance(record, dict):
             yield RowError(name, number, "(line)", "a line must be a JSON object", text[:200])

@@ -200,6 +200,34 @@ def test_body_over_the_limit_answers_413_in_the_error_shape(world, settings):
     assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
 
 
+def _integer_properties(schema, where):
+    schema = _resolve(schema)
+    if schema.get("type") in ("integer", "number") and not schema.get("readOnly"):
+        yield where, schema
+    for name, child in schema.get("properties", {}).items():
+        yield from _integer_properties(child, f"{where}.{name}")
+    if "items" in schema:
+        yield from _integer_properties(schema["items"], f"{where}[]")
+
+
+def test_every_integer_a_request_body_takes_is_bounded():
+    """An unbounded integer field lets 9999...9 reach a PostgreSQL column and overflow it (a 500)."""
+    unbounded = [where for method, path, op in JSON_OPERATIONS
+                 for where, prop in _integer_properties(op["requestBody"]["content"]["application/json"]["schema"],
+                                                        f"{method} {path}")
+                 if "maximum" not in prop or "minimum" not in prop]
+    assert unbounded == []
+
+
+@pytest.mark.parametrize("value", ["9" * 40, str(2 ** 31), "-1"])
+def test_coverage_target_out_of_range_is_a_400_naming_the_field(world, value):
+    client = _clients(world)["admin"]
+    body = f'{{"locale": "de-DE", "partition": "train", "target": {value}}}'
+    response = client.post("/api/v1/coverage-targets/", body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert list(response.json()["error"]["fields"]) == ["target"]
+
+
 def test_every_operation_is_in_the_corpus():
     """The corpus reads the schema: an endpoint with a JSON body is covered without a listing here."""
     assert len(JSON_OPERATIONS) > 50 and len(GET_OPERATIONS) > 50

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from parley.access.scoping import ALL_LOCALES, actor_of, locales_for
-from parley.api.params import locale_param
+from parley.api.params import ID_MAX, locale_param
 from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
 from parley.nlu.models import Intent
@@ -281,7 +281,8 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 class PromotionRequestSerializer(serializers.Serializer):
     locales = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False)
-    utterances = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    utterances = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), required=False,
+                                       default=list)
 
 
 class PromotionView(APIView):

@@ -13,6 +13,7 @@ from rest_framework.exceptions import PermissionDenied, Throttled, ValidationErr
 from rest_framework.response import Response
 
 from parley.access.scoping import actor_of
+from parley.api.params import ID_MAX, INTEGER_MAX
 from parley.nlu.api import LocaleTagFilter
 
 from . import services
@@ -157,7 +158,7 @@ class TemplateSerializer(NoteSerializer):
 
 
 class DuplicateSerializer(NoteSerializer):
-    of = serializers.IntegerField(help_text="id of the cluster this one duplicates")
+    of = serializers.IntegerField(min_value=1, max_value=ID_MAX, help_text="id of the cluster this one duplicates")
 
 
 class FeedbackClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -289,7 +290,7 @@ class RejectSerializer(serializers.Serializer):
 
 class MiningRunSerializer(serializers.Serializer):
     window_seconds = serializers.IntegerField(required=False, min_value=1, max_value=86400)
-    min_support = serializers.IntegerField(required=False, min_value=1)
+    min_support = serializers.IntegerField(required=False, min_value=1, max_value=INTEGER_MAX)
 
 
 class ParaphraseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

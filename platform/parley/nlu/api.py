@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from parley.access.scoping import ALL_LOCALES, actor_of, locales_for
 from parley.api.errors import error_body
-from parley.api.params import everywhere, locale_for_write, locale_param, require_everywhere
+from parley.api.params import INTEGER_MAX, everywhere, locale_for_write, locale_param, require_everywhere
 from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
 
@@ -481,7 +481,7 @@ class CoverageTargetSerializer(serializers.ModelSerializer):
     locale = serializers.CharField(source="locale.tag", help_text="tag or alias")
     intent = serializers.SlugRelatedField(slug_field="name", queryset=Intent.objects.all(), allow_null=True,
                                           required=False, help_text="null: the locale's default for every intent")
-    target = serializers.IntegerField(min_value=0)
+    target = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX)
 
     class Meta:
         model = CoverageTarget

@@ -22,7 +22,7 @@ from .views_lead import may_change, write_csv
 class CampaignSerializer(serializers.ModelSerializer):
     locales = serializers.SerializerMethodField()
     intents = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
-    source_locale = serializers.SlugRelatedField(read_only=True, slug_field="tag")
+    source_locale = serializers.SlugRelatedField(read_only=True, slug_field="tag", allow_null=True)
     acceptance_rule = serializers.SerializerMethodField()
     # Plain strings: a second enum named "status" would collide in the OpenAPI schema.
     status = serializers.CharField(read_only=True, help_text="draft, active, paused or closed")

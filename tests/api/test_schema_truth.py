@@ -62,3 +62,15 @@ def test_every_operation_documents_the_error_shape(schema):
     assert missing == []
     with_body = [op for item in schema["paths"].values() for op in item.values() if "requestBody" in op]
     assert with_body and all({"413", "415"} <= set(op["responses"]) for op in with_body)
+
+
+def test_holiday_with_a_key_longer_than_a_concept_key_is_a_400_when_fed_to_the_lexicon(admin_api):
+    """Found by the schema fuzz run: a 120-character holiday key reached an 80-character column."""
+    from parley.culture.services import holiday_create
+
+    de = f.locale("de-DE")
+    f.lexicon_entry(f.concept("event_name", "x"), de, "x")  # makes event_name catalogued
+    holiday_create(locale=de, key="k" * 120, english_name="Long day", actor="test")
+    response = admin_api.post("/api/v1/locales/de-DE/holidays/lexicon/", {"slot_type": "event_name"}, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert "longer than 80 characters" in response.json()["error"]["fields"]["key"][0]

@@ -227,7 +227,11 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(parameters=[OpenApiParameter("locale", str, description="one locale; without it the whole "
                                                 "release (your locales) as MASSIVE .tar.gz"),
                                OpenApiParameter("output", str, enum=list(downloads.DOWNLOAD_FORMATS))],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+                   # What each output answers: the whole release, one locale's MASSIVE jsonl, Rasa, Alexa.
+                   responses={(200, "application/gzip"): OpenApiTypes.BINARY,
+                              (200, "application/x-ndjson"): OpenApiTypes.STR,
+                              (200, "application/x-yaml"): OpenApiTypes.STR,
+                              (200, "application/json"): OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         release = self._published()

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -414,7 +414,10 @@ class LexiconExportView(APIView):
     @extend_schema(parameters=[OpenApiParameter("output", str, enum=["csv", "json"]),
                                OpenApiParameter("locale", str), OpenApiParameter("slot_type", str),
                                OpenApiParameter("concept", str)],
-                   responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.STR})
+                   responses={(200, "text/csv"): OpenApiTypes.STR,
+                              (200, "application/json"): inline_serializer("LexiconExportEntry", {
+                                  **{name: serializers.CharField() for name in lexicon_io.REQUIRED},
+                                  "synonyms": serializers.ListField(child=serializers.CharField())}, many=True)})
     def get(self, request):
         locale_ids = _scope_ids(request, "nlu.view_lexiconentry")
         if request.query_params.get("locale"):

@@ -74,3 +74,17 @@ def test_holiday_with_a_key_longer_than_a_concept_key_is_a_400_when_fed_to_the_l
     response = admin_api.post("/api/v1/locales/de-DE/holidays/lexicon/", {"slot_type": "event_name"}, format="json")
     assert response.status_code == 400, response.content[:300]
     assert "longer than 80 characters" in response.json()["error"]["fields"]["key"][0]
+
+
+def test_responses_found_undocumented_by_the_fuzz_run_are_in_the_schema(schema):
+    paths = schema["paths"]
+    assert list(paths["/api/v1/collection/campaigns/{id}/judgments/"]["get"]["responses"]["200"]["content"]) == [
+        "text/csv"]
+    progress = paths["/api/v1/collection/campaigns/{id}/progress/"]["get"]["responses"]["200"]
+    assert progress["content"]["application/json"]["schema"]["$ref"].endswith("/CampaignProgress")
+    assert {"200", "201"} <= set(paths["/api/v1/coverage-targets/"]["post"]["responses"])
+    assert "200" in paths["/api/v1/feedback/events/"]["post"]["responses"]
+    download = paths["/api/v1/releases/{id}/download/"]["get"]["responses"]["200"]["content"]
+    assert {"application/gzip", "application/x-ndjson", "application/x-yaml", "application/json"} == set(download)
+    lexicon = paths["/api/v1/lexicon/export/"]["get"]["responses"]["200"]["content"]
+    assert lexicon["application/json"]["schema"]["type"] == "array"

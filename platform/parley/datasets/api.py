@@ -230,7 +230,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                    # What each output answers: the whole release, one locale's MASSIVE jsonl, Rasa, Alexa.
                    responses={(200, "application/gzip"): OpenApiTypes.BINARY,
                               (200, "application/x-ndjson"): OpenApiTypes.STR,
-                              (200, "application/x-yaml"): OpenApiTypes.STR,
+                              (200, "application/x-yaml"): OpenApiTypes.OBJECT,
                               (200, "application/json"): OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):

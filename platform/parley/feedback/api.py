@@ -73,12 +73,12 @@ class FeedbackEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 
     @extend_schema(
         request=inline_serializer("FeedbackBatch", {"events": serializers.ListField(child=serializers.DictField())}),
-        responses=inline_serializer("FeedbackBatchResult", {
+        responses={200: inline_serializer("FeedbackBatchResult", {
             "created": serializers.IntegerField(), "duplicates": serializers.IntegerField(),
             "rejected": serializers.IntegerField(),
             "results": serializers.ListField(child=serializers.DictField(),
                                              help_text="per item: index, idempotency_key, status "
-                                                       "(created|duplicate|rejected), errors {field: [reasons]}")}),
+                                                       "(created|duplicate|rejected), errors {field: [reasons]}")})},
         description=("Up to PARLEY_FEEDBACK_MAX_BATCH events, each like "
                      f"`{_ITEM_EXAMPLE}`. Items stand alone: valid ones are stored even if others are "
                      "rejected; a replayed key answers `duplicate` and changes nothing. Emails, phone and card "

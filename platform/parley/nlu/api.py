@@ -504,6 +504,8 @@ class CoverageTargetViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return actor_of(self.request).scope(coverage_target_list(), "nlu.view_coveragetarget")
 
+    @extend_schema(responses={201: CoverageTargetSerializer, 200: CoverageTargetSerializer},
+                   description="201 when the target is new, 200 when it changed an existing one.")
     def create(self, request, *args, **kwargs):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -88,3 +88,20 @@ def test_responses_found_undocumented_by_the_fuzz_run_are_in_the_schema(schema):
     assert {"application/gzip", "application/x-ndjson", "application/x-yaml", "application/json"} == set(download)
     lexicon = paths["/api/v1/lexicon/export/"]["get"]["responses"]["200"]["content"]
     assert lexicon["application/json"]["schema"]["type"] == "array"
+
+
+@pytest.mark.parametrize("value", ["maybe", "9007199254740992.0", "1", ""])
+def test_a_boolean_filter_refuses_what_it_would_ignore(admin_api, value):
+    response = admin_api.get(f"/api/v1/feedback/clusters/?escalated={value}")
+    assert response.status_code == 400, response.content[:200]
+    assert list(response.json()["error"]["fields"]) == ["escalated"]
+
+
+def test_a_boolean_filter_takes_true_and_false(admin_api):
+    for value in ("true", "false", "True", "False"):
+        assert admin_api.get(f"/api/v1/feedback/clusters/?escalated={value}").status_code == 200
+
+
+def test_holiday_seed_body_is_optional_in_the_schema(schema):
+    body = schema["paths"]["/api/v1/locales/{tag}/holidays/seed/"]["post"].get("requestBody", {})
+    assert not body.get("required")

@@ -156,7 +156,8 @@ REST_FRAMEWORK = {
     # deep nesting, NaN/Infinity and oversized numbers are a 400, never a 500.
     "DEFAULT_PARSER_CLASSES": ["parley.api.parsers.JSONParser", "parley.api.parsers.FormParser",
                                "parley.api.parsers.MultiPartParser"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter's backend, refusing a boolean parameter it would silently ignore (api/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["parley.api.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "parley.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -633,7 +633,8 @@ class LocaleHolidaysSeedView(APIView):
     required_scopes = {"write": WRITE}
 
     @extend_schema(request=inline_serializer("HolidaySeed", {"years": serializers.ListField(
-        child=serializers.IntegerField(min_value=1900, max_value=2100))}), responses={202: OpenApiTypes.OBJECT})
+        child=serializers.IntegerField(min_value=1900, max_value=2100), required=False,
+        help_text="default: this year")}), responses={202: OpenApiTypes.OBJECT})
     def post(self, request, tag):
         from parley.runs.services import task_run_enqueue
 

@@ -82,7 +82,9 @@ def test_responses_found_undocumented_by_the_fuzz_run_are_in_the_schema(schema):
         "text/csv"]
     progress = paths["/api/v1/collection/campaigns/{id}/progress/"]["get"]["responses"]["200"]
     assert progress["content"]["application/json"]["schema"]["$ref"].endswith("/CampaignProgress")
-    assert {"200", "201"} <= set(paths["/api/v1/coverage-targets/"]["post"]["responses"])
+    for upsert in ("coverage-targets", "intent-guides", "slot-type-guides"):
+        assert {"200", "201"} <= set(paths[f"/api/v1/{upsert}/"]["post"]["responses"])
+    assert {"200", "201"} <= set(paths["/api/v1/locales/{tag}/holidays/utterances/"]["post"]["responses"])
     assert "200" in paths["/api/v1/feedback/events/"]["post"]["responses"]
     download = paths["/api/v1/releases/{id}/download/"]["get"]["responses"]["200"]["content"]
     assert {"application/gzip", "application/x-ndjson", "application/x-yaml", "application/json"} == set(download)

@@ -660,7 +660,7 @@ class LocaleHolidayUtterancesView(APIView):
         "slot_type": serializers.CharField(required=False, default="event_name"),
         "patterns": serializers.ListField(child=serializers.CharField(), required=False),
         "holidays": serializers.ListField(child=serializers.CharField(), required=False)}),
-        responses=OpenApiTypes.OBJECT)
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
     def post(self, request, tag):
         locale = _locale_visible(request, tag, "culture.view_holiday")
         actor = actor_of(request)

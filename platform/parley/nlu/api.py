@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -270,6 +270,8 @@ class _GuideViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(create=extend_schema(responses={201: IntentGuideSerializer, 200: IntentGuideSerializer},
+                                         description="201 when the guide is new, 200 when it changed it."))
 class IntentGuideViewSet(_GuideViewSet):
     serializer_class = IntentGuideSerializer
     filterset_fields = {"intent__name": ["exact"], "locale__tag": ["exact"]}
@@ -278,6 +280,8 @@ class IntentGuideViewSet(_GuideViewSet):
     selector = staticmethod(intent_guide_list)
 
 
+@extend_schema_view(create=extend_schema(responses={201: SlotTypeGuideSerializer, 200: SlotTypeGuideSerializer},
+                                         description="201 when the guide is new, 200 when it changed it."))
 class SlotTypeGuideViewSet(_GuideViewSet):
     serializer_class = SlotTypeGuideSerializer
     filterset_fields = {"slot_type__name": ["exact"], "locale__tag": ["exact"]}

@@ -1,10 +1,13 @@
 """One JSON error shape for the whole API: {"error": {"code", "message", "fields"}}."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from parley.api.parsers import RequestTooLarge
 
 
 def _flatten(detail):
@@ -30,6 +33,13 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own refusal (DATA_UPLOAD_MAX_MEMORY_SIZE) would otherwise be its HTML 400 page.
+        exc = RequestTooLarge()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(str(exc))
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request was refused as malformed.")
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -56,3 +66,26 @@ def api_not_found(request, exception=None, **kwargs):
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=status.HTTP_404_NOT_FOUND)
 
 
+
+
+def api_bad_request(request, exception=None):
+    """Django's 400 (a refused request that never reached a DRF view): the API's shape under /api/."""
+    from django.views.defaults import bad_request
+
+    if not request.path_info.startswith("/api/"):
+        return bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        error = RequestTooLarge()
+        return JsonResponse(error_body(error.default_code, str(error.detail)), status=error.status_code)
+    return JsonResponse(error_body("parse_error", "The request was refused as malformed."),
+                        status=status.HTTP_400_BAD_REQUEST)
+
+
+def api_server_error(request):
+    """An unhandled error: still a bug, but under /api/ it answers in the API's shape, not HTML."""
+    from django.views.defaults import server_error
+
+    if not request.path_info.startswith("/api/"):
+        return server_error(request)
+    return JsonResponse(error_body("server_error", "Internal server error."),
+                        status=status.HTTP_500_INTERNAL_SERVER_ERROR)

@@ -1,9 +1,14 @@
-"""Query parameters every API shares."""
+"""Query parameters every API shares, and the bounds of integer fields."""
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from parley.access.scoping import actor_of
 from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
+
+# Bounds for integer fields and parameters: a larger value would overflow its PostgreSQL column
+# (a database error, so a 500) instead of being refused as invalid input.
+INTEGER_MAX = 2 ** 31 - 1  # integer / PositiveIntegerField columns
+ID_MAX = 2 ** 63 - 1  # BigAutoField ids
 
 
 def locale_param(request, perm: str) -> Locale:

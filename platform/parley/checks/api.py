@@ -2,7 +2,7 @@
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -33,6 +33,8 @@ class CheckListView(APIView):
         if not actor_of(request).can(VIEW_PERM):
             raise PermissionDenied("You may not read checks.")
         kind = request.query_params.get("applies_to")
+        if kind and kind not in APPLIES_TO:  # an unknown kind would silently list every check
+            raise ValidationError({"applies_to": [f"{kind[:80]!r} is not one of: {', '.join(sorted(APPLIES_TO))}"]})
         checks = [c for c in registry.all() if not kind or c.applies_to == kind]
         return Response({"results": CheckSerializer(checks, many=True).data})
 

@@ -5,6 +5,8 @@ figures cover only the caller's locales; anything else is 404. Token scopes: col
 collection:write (status changes, which need the lead role in every locale of the campaign).
 """
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, PermissionDenied
@@ -24,7 +26,7 @@ from .views_lead import may_change, write_csv
 class CampaignSerializer(serializers.ModelSerializer):
     locales = serializers.SerializerMethodField()
     intents = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
-    source_locale = serializers.SlugRelatedField(read_only=True, slug_field="tag")
+    source_locale = serializers.SlugRelatedField(read_only=True, slug_field="tag", allow_null=True)
     acceptance_rule = serializers.SerializerMethodField()
     # Plain strings: a second enum named "status" would collide in the OpenAPI schema.
     status = serializers.CharField(read_only=True, help_text="draft, active, paused or closed")
@@ -104,6 +106,11 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         self._page_objects = [campaign]
         return Response(self.get_serializer(campaign).data)
 
+    @extend_schema(responses=inline_serializer("CampaignProgress", {
+        "campaign": serializers.IntegerField(), "status": serializers.CharField(),
+        "cells": serializers.ListField(child=serializers.DictField(), help_text="per locale and intent"),
+        "totals": serializers.DictField(child=serializers.IntegerField()),
+        "throughput": serializers.JSONField()}))
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
         campaign = self.get_object()
@@ -113,11 +120,13 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"campaign": campaign.pk, "status": campaign.status, "cells": cells, "totals": totals,
                          "throughput": campaign_throughput(campaign=campaign, locale_ids=ids)})
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def agreement(self, request, pk=None):
         campaign = self.get_object()
         return Response(campaign_agreement(campaign=campaign, locale_ids=self._locale_ids(campaign)))
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"])
     def judgments(self, request, pk=None):
         campaign = self.get_object()

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # NUL in the path, query or credentials is a 400 before any view or database sees it.
+    "parley.config.middleware.HostileRequestMiddleware",
     # A view that cannot reach the database (or get a pooled connection in time) answers 503.
     "parley.config.faults.DatabaseUnavailableMiddleware",
     # Read-path copies (tokens, locale registry, templates) check their counters once a request.
@@ -192,7 +194,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["parley.access.permissions.IsAuthenticatedActor"],
     "DEFAULT_PAGINATION_CLASS": "parley.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # DRF's parsers with the hostile-input rules (parley/api/parsers.py): NUL, lone surrogates,
+    # deep nesting, NaN/Infinity and oversized numbers are a 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": ["parley.api.parsers.JSONParser", "parley.api.parsers.FormParser",
+                               "parley.api.parsers.MultiPartParser"],
+    # django-filter's backend, refusing a boolean parameter it would silently ignore (api/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["parley.api.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "parley.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -209,6 +216,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the error shape and the errors any request can get (parley/api/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "parley.api.schema.error_responses"],
     "ENUM_NAME_OVERRIDES": {
         "LocaleStatusEnum": "parley.locales.models.Locale.Status",
         "TaskRunStatusEnum": "parley.runs.models.TaskRun.Status",
@@ -291,12 +300,17 @@ PARLEY_IMPORT_MAX_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_BYTES", 512 * 10
 # Archives are checked against these before anything is read (MASSIVE 1.1 unpacks to ~1 GB).
 PARLEY_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_UNPACKED_BYTES", 4 * 1024 ** 3))
 PARLEY_IMPORT_MAX_MEMBERS = int(os.environ.get("PARLEY_IMPORT_MAX_MEMBERS", 10_000))
+# A longer line is one reject naming its line, read past without being held (MASSIVE's longest is ~3 KB).
+PARLEY_IMPORT_MAX_LINE_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_LINE_BYTES", 1024 * 1024))
 # An import writing at least this many rows vacuums the utterance table after it (PostgreSQL).
 PARLEY_IMPORT_VACUUM_ROWS = int(os.environ.get("PARLEY_IMPORT_VACUUM_ROWS", 50_000))
 # An import into an EMPTY utterance table drops its secondary indexes and rebuilds
 # them before committing (PostgreSQL; the table stays locked until then). "0" turns this off.
 PARLEY_IMPORT_EMPTY_TABLE_REBUILD = os.environ.get("PARLEY_IMPORT_EMPTY_TABLE_REBUILD", "1") != "0"
+# Request bodies (files excepted) larger than this answer 413 in the API's error shape.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# JSON request bodies nested deeper than this answer 400 (no endpoint takes more than a few levels).
+PARLEY_API_MAX_JSON_DEPTH = 32
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # larger uploads spool to a temporary file
 # An API token's last-used time is written at most this often, not on every request.
 PARLEY_TOKEN_LAST_USED_RESOLUTION_SECONDS = 60

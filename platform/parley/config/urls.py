@@ -21,3 +21,7 @@ urlpatterns = [
     # Unknown /api/ paths answer in the API's error shape, not Django's HTML 404 page.
     path("api/<path:rest>", api_not_found),
 ]
+
+# Refused and failed requests under /api/ answer in the API's error shape (HTML elsewhere).
+handler400 = "parley.api.errors.api_bad_request"
+handler500 = "parley.api.errors.api_server_error"

@@ -655,7 +655,8 @@ class LocaleHolidaysSeedView(APIView):
     required_scopes = {"write": WRITE}
 
     @extend_schema(request=inline_serializer("HolidaySeed", {"years": serializers.ListField(
-        child=serializers.IntegerField())}), responses={202: OpenApiTypes.OBJECT})
+        child=serializers.IntegerField(min_value=1900, max_value=2100), required=False,
+        help_text="default: this year")}), responses={202: OpenApiTypes.OBJECT})
     def post(self, request, tag):
         from parley.runs.services import task_run_enqueue
 
@@ -681,7 +682,7 @@ class LocaleHolidayUtterancesView(APIView):
         "slot_type": serializers.CharField(required=False, default="event_name"),
         "patterns": serializers.ListField(child=serializers.CharField(), required=False),
         "holidays": serializers.ListField(child=serializers.CharField(), required=False)}),
-        responses=OpenApiTypes.OBJECT)
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
     def post(self, request, tag):
         locale = _locale_visible(request, tag, "culture.view_holiday")
         actor = actor_of(request)

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from parley.access.scoping import ALL_LOCALES, actor_of, locales_for
-from parley.api.params import locale_param
+from parley.api.params import ID_MAX, locale_param
 from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
 from parley.nlu.models import Intent
@@ -227,7 +227,11 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(parameters=[OpenApiParameter("locale", str, description="one locale; without it the whole "
                                                 "release (your locales) as MASSIVE .tar.gz"),
                                OpenApiParameter("output", str, enum=list(downloads.DOWNLOAD_FORMATS))],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+                   # What each output answers: the whole release, one locale's MASSIVE jsonl, Rasa, Alexa.
+                   responses={(200, "application/gzip"): OpenApiTypes.BINARY,
+                              (200, "application/x-ndjson"): OpenApiTypes.STR,
+                              (200, "application/x-yaml"): OpenApiTypes.OBJECT,
+                              (200, "application/json"): OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         release = self._published()
@@ -281,7 +285,8 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 class PromotionRequestSerializer(serializers.Serializer):
     locales = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False)
-    utterances = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    utterances = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), required=False,
+                                       default=list)
 
 
 class PromotionView(APIView):

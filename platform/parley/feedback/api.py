@@ -6,13 +6,14 @@ service, which decides who may make it (403 with the reason).
 import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 
 from parley.access.scoping import actor_of
+from parley.api.params import ID_MAX, INTEGER_MAX
 from parley.nlu.api import LocaleTagFilter
 
 from . import services
@@ -78,13 +79,15 @@ class FeedbackEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 
     @extend_schema(
         request=inline_serializer("FeedbackBatch", {"events": serializers.ListField(child=serializers.DictField())}),
-        responses=inline_serializer("FeedbackBatchResult", {
+        responses={200: inline_serializer("FeedbackBatchResult", {
             "created": serializers.IntegerField(), "duplicates": serializers.IntegerField(),
             "rejected": serializers.IntegerField(),
             "results": serializers.ListField(child=serializers.DictField(),
                                              help_text="per item: index, idempotency_key, status "
                                                        "(created|duplicate|rejected), id (created or "
                                                        "duplicate), errors {field: [reasons]}")}),
+                   409: OpenApiResponse(description="an idempotency key this sender used with another body; "
+                                                    "nothing of the batch is stored")},
         description=("Up to PARLEY_FEEDBACK_MAX_BATCH events, each like "
                      f"`{_ITEM_EXAMPLE}`. Items stand alone: valid ones are stored even if others are "
                      "rejected. Keys are the sender's own (per user, shared by its tokens): a replay with "
@@ -169,7 +172,7 @@ class TemplateSerializer(NoteSerializer):
 
 
 class DuplicateSerializer(NoteSerializer):
-    of = serializers.IntegerField(help_text="id of the cluster this one duplicates")
+    of = serializers.IntegerField(min_value=1, max_value=ID_MAX, help_text="id of the cluster this one duplicates")
 
 
 class FeedbackClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -301,7 +304,7 @@ class RejectSerializer(serializers.Serializer):
 
 class MiningRunSerializer(serializers.Serializer):
     window_seconds = serializers.IntegerField(required=False, min_value=1, max_value=86400)
-    min_support = serializers.IntegerField(required=False, min_value=1)
+    min_support = serializers.IntegerField(required=False, min_value=1, max_value=INTEGER_MAX)
 
 
 class ParaphraseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

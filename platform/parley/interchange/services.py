@@ -518,7 +518,8 @@ def archive_limits() -> ArchiveLimits:
     from django.conf import settings
 
     return ArchiveLimits(max_unpacked_bytes=settings.PARLEY_IMPORT_MAX_UNPACKED_BYTES,
-                         max_members=settings.PARLEY_IMPORT_MAX_MEMBERS)
+                         max_members=settings.PARLEY_IMPORT_MAX_MEMBERS,
+                         max_line_bytes=settings.PARLEY_IMPORT_MAX_LINE_BYTES)
 
 
 def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, options: dict

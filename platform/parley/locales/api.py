@@ -31,7 +31,7 @@ class LocaleSerializer(serializers.ModelSerializer):
 
 class LocaleDetailSerializer(LocaleSerializer):
     aliases = LocaleAliasSerializer(many=True, read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="tag", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="tag", read_only=True, allow_null=True)
     fallback_chain = serializers.SerializerMethodField()
 
     class Meta(LocaleSerializer.Meta):

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from parley.access.scoping import ALL_LOCALES, actor_of, locales_for
 from parley.api.errors import error_body
-from parley.api.params import everywhere, locale_for_write, locale_param, require_everywhere
+from parley.api.params import INTEGER_MAX, everywhere, locale_for_write, locale_param, require_everywhere
 from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
 
@@ -270,6 +270,8 @@ class _GuideViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(create=extend_schema(responses={201: IntentGuideSerializer, 200: IntentGuideSerializer},
+                                         description="201 when the guide is new, 200 when it changed it."))
 class IntentGuideViewSet(_GuideViewSet):
     serializer_class = IntentGuideSerializer
     filterset_fields = {"intent__name": ["exact"], "locale__tag": ["exact"]}
@@ -278,6 +280,8 @@ class IntentGuideViewSet(_GuideViewSet):
     selector = staticmethod(intent_guide_list)
 
 
+@extend_schema_view(create=extend_schema(responses={201: SlotTypeGuideSerializer, 200: SlotTypeGuideSerializer},
+                                         description="201 when the guide is new, 200 when it changed it."))
 class SlotTypeGuideViewSet(_GuideViewSet):
     serializer_class = SlotTypeGuideSerializer
     filterset_fields = {"slot_type__name": ["exact"], "locale__tag": ["exact"]}
@@ -414,7 +418,10 @@ class LexiconExportView(APIView):
     @extend_schema(parameters=[OpenApiParameter("output", str, enum=["csv", "json"]),
                                OpenApiParameter("locale", str), OpenApiParameter("slot_type", str),
                                OpenApiParameter("concept", str)],
-                   responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.STR})
+                   responses={(200, "text/csv"): OpenApiTypes.STR,
+                              (200, "application/json"): inline_serializer("LexiconExportEntry", {
+                                  **{name: serializers.CharField() for name in lexicon_io.REQUIRED},
+                                  "synonyms": serializers.ListField(child=serializers.CharField())}, many=True)})
     def get(self, request):
         locale_ids = _scope_ids(request, "nlu.view_lexiconentry")
         if request.query_params.get("locale"):
@@ -481,7 +488,7 @@ class CoverageTargetSerializer(serializers.ModelSerializer):
     locale = serializers.CharField(source="locale.tag", help_text="tag or alias")
     intent = serializers.SlugRelatedField(slug_field="name", queryset=Intent.objects.all(), allow_null=True,
                                           required=False, help_text="null: the locale's default for every intent")
-    target = serializers.IntegerField(min_value=0)
+    target = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX)
 
     class Meta:
         model = CoverageTarget
@@ -501,6 +508,8 @@ class CoverageTargetViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return actor_of(self.request).scope(coverage_target_list(), "nlu.view_coveragetarget")
 
+    @extend_schema(responses={201: CoverageTargetSerializer, 200: CoverageTargetSerializer},
+                   description="201 when the target is new, 200 when it changed an existing one.")
     def create(self, request, *args, **kwargs):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)

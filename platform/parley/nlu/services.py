@@ -525,6 +525,9 @@ def lexicon_concept_create(*, slot_type: SlotType, key: str, actor, note: str = 
     if slot_type.kind != SlotType.Kind.CATALOGUED:
         raise ValidationError({"slot_type": [f"{slot_type.name} is an open slot type; only catalogued ones have a "
                                              "lexicon"]})
+    longest = LexiconConcept._meta.get_field("key").max_length
+    if len(key) > longest:  # e.g. a holiday's key (up to 120) fed as a concept: refused, not a database error
+        raise ValidationError({"key": [f"{key[:40]!r}... is longer than {longest} characters"]})
     if LexiconConcept.objects.filter(slot_type=slot_type, key=key).exists():
         raise ValidationError({"key": [f"{slot_type.name} already has a concept {key!r}"]})
     concept = LexiconConcept.objects.create(slot_type=slot_type, key=key, note=note)

@@ -5,11 +5,10 @@ Reading yields (file name, line number, dict) or a RowError; it never raises on 
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from .sources import ArchiveLimits, RowError, decoded_lines, open_members
+from .sources import ArchiveLimits, JsonRefused, RowError, decoded_lines, open_members, strict_json_loads
 
 REQUIRED_FIELDS = ("id", "locale", "intent", "utt", "annot_utt")
 PARTITIONS = {"train", "dev", "test"}
@@ -30,9 +29,9 @@ def jsonl_records(name: str, handle) -> Iterator[tuple[str, int, dict] | RowErro
         if not text.strip():
             continue
         try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield RowError(name, number, "(line)", f"invalid JSON at column {exc.colno}: {exc.msg}", text[:200])
+            record = strict_json_loads(text)
+        except JsonRefused as exc:
+            yield RowError(name, number, exc.field, str(exc), text[:200])
             continue
         if not isinstance(record, dict):
             yield RowError(name, number, "(line)", "a line must be a JSON object", text[:200])

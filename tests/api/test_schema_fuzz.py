@@ -29,7 +29,7 @@ CHECKS = ("not_a_server_error", "response_schema_conformance", "content_type_con
           "status_code_conformance")
 SEED = 20261207
 EXAMPLES_PER_OPERATION = int(os.environ.get("PARLEY_FUZZ_EXAMPLES", 8))
-TIME_BUDGET_SECONDS = int(os.environ.get("PARLEY_FUZZ_SECONDS", 240))
+TIME_BUDGET_SECONDS = int(os.environ.get("PARLEY_FUZZ_SECONDS", 180))
 
 
 @pytest.fixture

@@ -168,7 +168,7 @@ def test_malformed_comments_and_token_lines_are_rejected_with_file_line_and_posi
         ("en.test.conll", 8, "comment", "line 8: '# text' given twice in one block (first at line 6)"),
         ("en.test.conll", 14, "(line)", "line 14, column 1: token index 3 where 2 was expected"),
         ("en.test.conll", 16, "intent", "line 18, column 3: intent 'x/z' differs from the '# intent' comment 'x/y'"),
-        ("en.test.conll", 22, "(line)", "line 22 contains a NUL character at column 5"),
+        ("en.test.conll", 22, "(line)", "contains a NUL character at column 5"),
         ("en.test.conll", 20 + 4, "label", "line 26: token 0 has tag 'B-'; expected O, B-<type> or I-<type>"),
         ("en.test.conll", 28, "intent", "no '# intent = …' (or '# intent: …') comment"),
     ]

@@ -148,29 +148,55 @@ def test_the_command_refuses_an_unknown_campaign(world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_moves_old_values_to_the_published_ones(world):
-    """Judgments saved as "mixed" (the first, unpublished scale) and a campaign override of the old
-    rule's key become the published value and the new key."""
+def test_the_migration_moves_old_values_to_the_published_ones_by_meaning(world, capsys):
+    """Judgments saved on the first scales (intent and slots 0-2 with 2 the best, language
+    target|mixed|other) get the published value that means the same, judged by the text the judge
+    saw; a campaign override of the old key gets the new key; the migration says how many rows moved."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
     from parley.collection.models import Campaign, Judgment
+    from parley.nlu.services import utterance_annotation_update
 
-    u = write(world, "amal", "أيقظني الساعة [time : الخامسة صباحا]")
-    judgment = validate(world, "badr", YES)
+    with_slot = write(world, "amal", "أيقظني الساعة [time : الخامسة صباحا]")
+    yes, partly = validate(world, "badr", YES), validate(world, "carim", YES)
+    without_slot = write(world, "dalia", "أيقظني مبكرا")
+    none_no, none_yes = validate(world, "badr", YES), validate(world, "carim", YES)
+    assert {yes.utterance_id, partly.utterance_id} == {with_slot.pk}
+    assert {none_no.utterance_id, none_yes.utterance_id} == {without_slot.pk}
+    # Edited after the judges saw them: the judged text decides "no words in square brackets".
+    utterance_annotation_update(utterance=Utterance.objects.get(pk=with_slot.pk), annotated="أيقظني في الصباح",
+                                actor="test")
+    utterance_annotation_update(utterance=Utterance.objects.get(pk=without_slot.pk),
+                                annotated="أيقظني [date : غدا]", actor="test")
+    old = {yes.pk: (2, 2, 4, 2, "mixed"), partly.pk: (1, 1, 2, 1, "other"),
+           none_no.pk: (0, 2, 3, 2, "target"), none_yes.pk: (2, 0, 0, 0, "target")}
     executor = MigrationExecutor(connection)
     executor.migrate([("collection", "0001_initial")])
     try:
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE collection_judgment SET language_identification = 'mixed' WHERE id = %s",
-                           [judgment.pk])
+            for pk, (intent, slots, grammar, spelling, language) in old.items():
+                cursor.execute("UPDATE collection_judgment SET intent_score = %s, slots_score = %s, grammar_score = %s,"
+                               " spelling_score = %s, language_identification = %s WHERE id = %s",
+                               [intent, slots, grammar, spelling, language, pk])
         Campaign.objects.filter(pk=world["campaign"].pk).update(
             acceptance_rule={"intent_score": 2, "min_grammar_score": 2})
+        capsys.readouterr()
     finally:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
-    assert Judgment.objects.get(pk=judgment.pk).language_identification == "target|other"
-    assert Campaign.objects.get(pk=world["campaign"].pk).acceptance_rule == {"intent_scores": [2],
+    out = capsys.readouterr().out
+    stored = {j.pk: (j.intent_score, j.slots_score, j.grammar_score, j.spelling_score, j.language_identification)
+              for j in Judgment.objects.filter(pk__in=old)}
+    assert stored == {
+        yes.pk: (1, 1, 4, 2, "target|other"),  # yes -> "Yes"; mixed -> target & other
+        partly.pk: (2, 0, 2, 1, "other"),  # in between -> "a reasonable interpretation"; partly right -> "No"
+        none_no.pk: (0, 2, 3, 2, "target"),  # no slot in the judged text -> "no words in square brackets"
+        none_yes.pk: (1, 2, 0, 0, "target"),
+    }
+    # The old rule wanted a majority of "yes" (2): the published "Yes" is 1.
+    assert Campaign.objects.get(pk=world["campaign"].pk).acceptance_rule == {"intent_scores": [1],
                                                                            "min_grammar_score": 2}
-    assert Utterance.objects.get(pk=u.pk).status == "in_validation"
+    assert ("collection.0002: 3 judgment(s) moved to MASSIVE's published scales (intent 3, slots 3, language 1); "
+            "1 campaign rule(s) given intent_scores") in out

@@ -154,3 +154,64 @@ def test_holiday_admin_filters_by_region_and_enters_a_regional_date():
         f"{prefix}-0-date": "2026-10-18", f"{prefix}-0-regions": "BY"})
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert holiday.dates.get(date="2026-10-18").regions == ["BY"]
+
+
+def _date_rows(holiday, rows, **fields):
+    """The holiday change form with its date inline: rows are (id or None, date, regions)."""
+    prefix = "dates"
+    data = {"english_name": holiday.english_name, "native_name": holiday.native_name, "aliases": "",
+            "category": holiday.category, "regions": ", ".join(holiday.regions), "rule": holiday.rule,
+            "rule_params": "{}", "greeting": "", "notes": "", "new_date": "",
+            f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(sum(1 for r in rows if r[0])),
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000", **fields}
+    for i, (pk, date, regions) in enumerate(rows):
+        data.update({f"{prefix}-{i}-holiday": str(holiday.pk), f"{prefix}-{i}-date": date,
+                     f"{prefix}-{i}-regions": regions})
+        if pk:
+            data[f"{prefix}-{i}-id"] = str(pk)
+    return data
+
+
+@pytest.mark.parametrize("tag, regions, problem", [
+    ("de-DE", "ZZ", "ZZ not subdivisions of DE"),  # was a 500 from save_formset
+    ("de-DE", "BY, Bavaria", "Bavaria not subdivisions of DE"),
+    ("ja-JP", "Tok\u0007yo", "holds a control character"),  # JP: no package subdivisions, any code but this
+    ("ja-JP", "A\u0000", "Null characters are not allowed"),
+    ("ja-JP", "x" * 41, "at most 40 characters"),
+])
+def test_a_date_with_bad_regions_is_a_form_error_on_the_regions(tag, regions, problem):
+    from parley.culture.services import holiday_create
+
+    locale = f.locale(tag)
+    client = Client()
+    client.force_login(f.member("linguist", locale, username="ling"))
+    holiday = holiday_create(locale=locale, key="local-day", english_name="Local day", actor="test")
+    response = client.post(f"/admin/culture/holiday/{holiday.pk}/change/",
+                           _date_rows(holiday, [(None, "2026-10-18", regions)]))
+    assert response.status_code == 200, response.status_code
+    errors = response.context["inline_admin_formsets"][0].formset.errors
+    assert list(errors[0]) == ["regions"] and problem in " ".join(errors[0]["regions"]), errors
+    assert not holiday.dates.exists()
+
+
+def test_a_dates_regions_are_changed_and_cleared_in_the_admin_and_its_date_stays():
+    from parley.culture.services import holiday_create, holiday_date_add
+    from parley.events.models import Event
+
+    de = f.locale("de-DE")
+    client = Client()
+    client.force_login(f.member("linguist", de, username="de-ling"))
+    holiday = holiday_create(locale=de, key="kirchweih", english_name="Kermis", regions=["BY", "BW"], actor="test")
+    row = holiday_date_add(holiday=holiday, date="2026-10-18", regions=["BY"], actor="test")
+    response = client.post(f"/admin/culture/holiday/{holiday.pk}/change/",
+                           _date_rows(holiday, [(row.pk, "2027-01-01", "BY, BW")]))
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    row.refresh_from_db()
+    assert (row.date.isoformat(), row.regions) == ("2026-10-18", ["BY", "BW"])  # the date is not editable
+    response = client.post(f"/admin/culture/holiday/{holiday.pk}/change/",
+                           _date_rows(holiday, [(row.pk, "2026-10-18", "")]))
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    row.refresh_from_db()
+    assert row.regions == []
+    changes = [e.payload["regions"] for e in Event.objects.filter(verb="holiday.date_changed").order_by("id")]
+    assert changes == [{"from": ["BY"], "to": ["BY", "BW"]}, {"from": ["BY", "BW"], "to": []}]

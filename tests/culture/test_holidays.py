@@ -2,6 +2,7 @@
 linguists' rules (fixed, Easter, nth weekday, explicit dates for a lunar holiday), the coverage
 report, the locale API, and holidays feeding lexicon values and utterance candidates."""
 import datetime as dt
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -307,3 +308,55 @@ def test_an_entered_date_can_hold_in_some_regions_only():
     with pytest.raises(ValidationError) as error:
         holiday_date_add(holiday=holiday, date="2026-10-19", regions=["ZZ"], actor="test")
     assert "regions" in error.value.message_dict
+
+
+# --- a date's regions through the API (review of issues 14/15, finding 9) ----------------------------
+
+def _dates_client(tag, username):
+    client = APIClient()
+    client.force_authenticate(f.member("linguist", f.locale(tag), username=username))
+    return client
+
+
+@pytest.mark.parametrize("tag, body, field", [
+    ("ja-JP", {"date": "2026-05-03", "regions": ["A\u0000"]}, "regions"),  # no package subdivisions: was a 500
+    ("ja-JP", {"date": "2026-05-03", "regions": ["\ud800"]}, "regions"),  # a lone surrogate
+    ("ja-JP", {"date": "2026-05-03", "regions": ["Tok\u0007yo"]}, "regions"),
+    ("ja-JP", {"date": "2026-05-03", "regions": ["x" * 41]}, "regions"),
+    ("ja-JP", {"date": "2026-05-03", "regions": "13"}, "regions"),
+    ("ja-JP", {"date": "2026-05-03", "regions": [["13"]]}, "regions"),
+    ("ja-JP", {"date": "2026-05-03", "regions": [" "]}, "regions"),
+    ("de-DE", {"date": "2026-05-03", "regions": ["ZZ"]}, "regions"),  # not a subdivision of DE
+    ("de-DE", {"date": "2026-05-03", "regions": ["BY", None]}, "regions"),
+    ("de-DE", {"date": "3 May", "regions": ["BY"]}, "date"),
+    ("de-DE", {"date": "2026-05-03", "remove": "perhaps"}, "remove"),
+])
+def test_bad_date_regions_are_a_400_naming_the_field(tag, body, field):
+    client = _dates_client(tag, "ling")
+    holiday = holiday_create(locale=f.locale(tag), key="local-day", english_name="Local day", actor="test")
+    # Sent as a pipeline sends it: JSON with escapes (a lone surrogate cannot be encoded otherwise).
+    response = client.post(f"/api/v1/holidays/{holiday.pk}/dates/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert list(response.json()["error"]["fields"]) == [field]
+    assert not holiday.dates.exists()
+
+
+def test_a_dates_regions_are_set_kept_and_cleared_through_the_api():
+    client = _dates_client("de-DE", "ling")
+    holiday = holiday_create(locale=f.locale("de-DE"), key="kirchweih", english_name="Kermis", regions=["BY", "BW"],
+                             actor="test")
+    url = f"/api/v1/holidays/{holiday.pk}/dates/"
+    assert client.post(url, {"date": "2026-10-18", "regions": ["BY"]}, format="json").json()["date_regions"] == {
+        "2026-10-18": ["BY"]}
+    kept = client.post(url, {"date": "2026-10-18"}, format="json")  # no regions: kept
+    assert kept.status_code == 200 and kept.json()["date_regions"] == {"2026-10-18": ["BY"]}
+    cleared = client.post(url, {"date": "2026-10-18", "regions": []}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["date_regions"] == {}
+    assert holiday.dates.get(date="2026-10-18").regions == []
+    assert Event.objects.filter(verb="holiday.date_changed").last().payload["regions"] == {"from": ["BY"], "to": []}
+    # A territory without package subdivisions takes any code it can store.
+    jp = _dates_client("ja-JP", "jp-ling")
+    kodomo = holiday_create(locale=f.locale("ja-JP"), key="local-day", english_name="Local day", actor="test")
+    response = jp.post(f"/api/v1/holidays/{kodomo.pk}/dates/", {"date": "2026-05-05", "regions": ["13", "Tokyo"]},
+                       format="json")
+    assert response.status_code == 200 and response.json()["date_regions"] == {"2026-05-05": ["13", "Tokyo"]}

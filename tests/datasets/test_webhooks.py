@@ -1,6 +1,7 @@
 """Webhooks on publish: HMAC-signed POSTs to a real local HTTP server, retried with backoff."""
 import hashlib
 import hmac
+import ipaddress
 import json
 from datetime import timedelta
 
@@ -165,7 +166,11 @@ INTERNAL_URLS = ["http://169.254.169.254/latest/meta-data/", "http://metadata.go
                  "http://0.0.0.0:8000/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:a9fe:a9fe]/",
                  "http://[2002:7f00:1::]/", "http://[64:ff9b::a00:1]/", "http://[fd00::1]/", "http://[fe80::1]/",
                  "http://2130706433/", "http://0x7f.1/", "http://intranet/", "http://224.0.0.1/",
-                 "http://user:pw@example.org/hook"]
+                 "http://user:pw@example.org/hook",
+                 # Review of issue 15: IPv4 in older IPv6 wrappers, site-local, local-use NAT64.
+                 "http://[::127.0.0.1]/", "http://[::ffff:0:7f00:1]/", "http://[fec0::1]/", "http://[::a9fe:a9fe]/",
+                 "http://[::ffff:0:a9fe:a9fe]:80/latest/meta-data/", "http://[fec0::a9fe:a9fe]/",
+                 "http://[64:ff9b:1::a9fe:a9fe]/", "http://[::10.0.0.5]/"]
 
 
 @pytest.mark.parametrize("url", INTERNAL_URLS)
@@ -181,11 +186,45 @@ def test_an_internal_destination_is_refused_at_save(corpus, url):
     ("8.8.8.8", True), ("2606:4700:4700::1111", True), ("::ffff:8.8.8.8", True), ("2002:0808:0808::", True),
     ("127.0.0.1", False), ("169.254.169.254", False), ("100.100.100.100", False), ("0.0.0.0", False),
     ("10.1.2.3", False), ("::1", False), ("::", False), ("::ffff:10.0.0.1", False), ("64:ff9b::7f00:1", False),
-    ("fe80::1%eth0", False), ("ff02::1", False), ("198.18.0.1", False), ("192.0.2.10", False)])
+    ("fe80::1%eth0", False), ("ff02::1", False), ("198.18.0.1", False), ("192.0.2.10", False),
+    # Review of issue 15: is_global said True for these on Python 3.11.7.
+    ("::127.0.0.1", False), ("::7f00:1", False), ("::ffff:0:7f00:1", False), ("fec0::1", False),
+    ("::a9fe:a9fe", False), ("::ffff:0:a9fe:a9fe", False), ("fec0::a9fe:a9fe", False), ("feff::1", False),
+    ("3fff::1", False), ("4000::1", False), ("5f00::1", False), ("64:ff9b:1::808:808", False),
+    ("192.88.99.1", False), ("::8.8.8.8", True), ("::ffff:0:808:808", True), ("64:ff9b::808:808", True)])
 def test_address_is_public(address, public):
     from parley.datasets.destinations import address_is_public
 
     assert address_is_public(address) is public
+
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+# Every IPv6 form that carries an IPv4 address: mapped, translated, compatible, 6to4, NAT64.
+IPV4_WRAPPERS = [lambda v4: f"::ffff:{v4}", lambda v4: f"::ffff:0:{v4}", lambda v4: f"::{v4}",
+                 lambda v4: "2002:{:x}:{:x}::".format(*divmod(int(v4), 1 << 16)), lambda v4: f"64:ff9b::{v4}"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(v4=st.one_of(st.ip_addresses(v=4), st.sampled_from(
+    [ipaddress.IPv4Address(a) for a in ("127.0.0.1", "169.254.169.254", "10.0.0.1", "100.64.0.1", "0.0.0.0",
+                                        "192.168.0.1", "172.16.0.1", "224.0.0.1", "8.8.8.8", "1.1.1.1")])),
+       wrap=st.sampled_from(IPV4_WRAPPERS))
+def test_an_ipv6_address_carrying_an_ipv4_one_is_judged_by_it(v4, wrap):
+    from parley.datasets.destinations import address_is_public
+
+    assert address_is_public(wrap(v4)) is address_is_public(str(v4))
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(ip=st.ip_addresses(v=6))
+def test_an_ipv6_address_outside_global_unicast_is_never_public(ip):
+    from parley.datasets.destinations import address_is_public
+
+    carries_ipv4 = any(ip in ipaddress.ip_network(n) for n in ("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96",
+                                                                  "64:ff9b::/96", "2002::/16"))
+    if not carries_ipv4 and ip not in ipaddress.ip_network("2000::/3"):
+        assert address_is_public(str(ip)) is False
 
 
 def _resolver(monkeypatch, answers):

@@ -86,3 +86,52 @@ def test_backfill_reports_a_reused_key_as_a_rejected_line(pipelines, tmp_path):
     assert "line 2: idempotency_key: used before with a different body" in out.getvalue()
     assert sorted(FeedbackEvent.objects.values_list("idempotency_key", "text")) == [
         ("a", "weck mich um sieben"), ("b", "weck mich um sieben")]
+
+
+def _plain_sha256(item) -> str:
+    import hashlib
+
+    canonical = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def test_the_stored_hash_is_keyed_so_a_masked_number_cannot_be_found_by_hashing_candidates(pipelines, settings):
+    """The item as sent holds the number the text masks; whoever reads the table cannot recompute
+    the hash of a candidate body without the server's key."""
+    from parley.feedback.services import body_hash_of
+
+    item = f.feedback_item("k-phone", text="ruf 0301234567 an")
+    push(pipelines["pipe_a1"], item)
+    event = FeedbackEvent.objects.get(idempotency_key="k-phone")
+    assert "0301234567" not in event.text
+    assert event.body_hash == body_hash_of(item) and len(event.body_hash) == 64
+    assert event.body_hash != _plain_sha256(item)
+    settings.SECRET_KEY = "another installation's key"
+    assert body_hash_of(item) != event.body_hash
+
+
+def test_a_rotated_key_still_recognises_replays_and_conflicts(pipelines, settings):
+    first = push(pipelines["pipe_a1"], f.feedback_item("k1")).json()["results"][0]
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "the key after rotation"
+    replay = push(pipelines["pipe_a1"], f.feedback_item("k1")).json()["results"][0]
+    assert (replay["status"], replay["id"]) == ("duplicate", first["id"])
+    assert push(pipelines["pipe_a1"], f.feedback_item("k1", text="anders")).status_code == 409
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_clears_plain_hashes_and_says_how_many(pipelines, capsys):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    push(pipelines["pipe_a1"], f.feedback_item("k1"))
+    FeedbackEvent.objects.update(body_hash=_plain_sha256(f.feedback_item("k1")))  # as main wrote them
+    executor = MigrationExecutor(connection)
+    executor.migrate([("feedback", "0002_idempotency_key_per_owner")])
+    capsys.readouterr()
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert "feedback.0003: 1 plain body hash(es) cleared" in capsys.readouterr().out
+    assert list(FeedbackEvent.objects.values_list("body_hash", flat=True)) == [""]
+    assert push(pipelines["pipe_a1"], f.feedback_item("k1")).json()["results"][0]["status"] == "duplicate"

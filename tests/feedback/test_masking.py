@@ -116,12 +116,27 @@ FULL_WIDTH = str.maketrans("0123456789@.", "０１２３４５６７８９＠．
     (f"card\u202e 4111 1111 1111 1111\u202c", "card\u202e <card>\u202c", {"card": 1}),  # bidi controls kept outside
     (f"{NBSP}mail a@b.io{ZWSP} und 0301234567{NBSP}!", f"{NBSP}mail <email>{ZWSP} und <phone>{NBSP}!",
      {"email": 1, "phone": 1}),
+    # Review of issue 15: white space other than a space, in ASCII text too, and ideographic full stops.
+    ("4111\t1111\t1111\t1111", "<card>", {"card": 1}),
+    ("call 555\n123\n4567", "call <phone>", {"phone": 1}),
+    ("a@b\u3002com", "<email>", {"email": 1}),
+    ("card 4111\r\n1111\r\n1111\r\n1111 ok", "card <card> ok", {"card": 1}),
+    ("card 4111\x0b1111\x0c1111\x1f1111", "card <card>", {"card": 1}),  # vertical tab, form feed, US
+    ("call 030\x1c1234\x1d5678 now", "call <phone> now", {"phone": 1}),  # ASCII separators: isspace
+    ("call 030\x851234\x855678", "call <phone>", {"phone": 1}),  # NEL
+    ("call 030\u20281234\u20295678", "call <phone>", {"phone": 1}),  # line and paragraph separators
+    ("call\t+49\t170\t1234567\tnow", "call\t<phone>\tnow", {"phone": 1}),  # the tabs around are kept
+    ("mail a@b\uff61com now", "mail <email> now", {"email": 1}),  # half-width ideographic full stop
+    ("mail a@b\ufe12com", "mail <email>", {"email": 1}),  # vertical presentation form
+    ("mail jo@mail\u3002example\u3002co\u3002uk\u3002", "mail <email>\u3002", {"email": 1}),  # the last 。 ends it
+    ("mail jo\t@\u3002b", "mail jo\t@\u3002b", {}),  # no address: no label before the dot
 ])
 def test_look_alikes_are_masked_and_the_rest_is_kept(text, masked, found):
     assert mask_pii(text) == (masked, found)
 
 
 @pytest.mark.parametrize("text", [
+    "wake me at 7\n30", "timer\t10\tminutes", "on\n2026-12-01\nplease", "七時に起こして。ありがとう。",
     f"set a timer for 10{NBSP}minutes", "ｗａｋｅ ｍｅ ａｔ ７", f"room{ZWSP}12345", "m² and km³",
     "☎ the office", "weather in ١٠١١٥ berlin",
 ])
@@ -130,7 +145,10 @@ def test_look_alikes_alone_are_not_personal_data(text):
 
 
 INVISIBLE = st.sampled_from([ZWSP, ZWNJ, ZWJ, WJ, BOM, SHY, "\u2066", "\u2069", "\u180e", "\u034f", "\ufe0f"])
-SPACES = st.sampled_from([" ", NBSP, NNBSP, "\u2002", "\u2009", "\u3000", "\u1680", "\u205f"])
+SPACES = st.sampled_from([" ", NBSP, NNBSP, "\u2002", "\u2009", "\u3000", "\u1680", "\u205f",
+                          "\t", "\n", "\r\n", "\x0b", "\x0c", "\x1c", "\x85", "\u2028"])
+# What a domain's dots may look like: ASCII, full-width, small, and the ideographic full stops.
+DOTS = st.sampled_from([".", "\uff0e", "\ufe52", "\u3002", "\uff61", "\ufe12"])
 DIGIT_FORMS = st.sampled_from([str.maketrans("", ""), SUPERSCRIPT, FULL_WIDTH,
                                str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"),
                                str.maketrans("0123456789", "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗")])
@@ -164,9 +182,9 @@ def test_an_obfuscated_card_is_masked_and_its_context_kept(data, body, sep, digi
 @hypothesis_settings(max_examples=300, deadline=None)
 @given(data=st.data(), user=st.from_regex(r"[a-z][a-z0-9._]{0,10}", fullmatch=True),
        host=st.from_regex(r"[a-z]{1,10}\.(de|org|co\.uk)", fullmatch=True),
-       at=st.sampled_from(["@", "＠", "﹫"]), before=CONTEXT, after=CONTEXT)
-def test_an_obfuscated_email_is_masked_and_its_context_kept(data, user, host, at, before, after):
-    masked, counts = mask_pii(before + " " + _obfuscate(data, user + at + host) + " " + after)
+       at=st.sampled_from(["@", "＠", "﹫"]), dot=DOTS, before=CONTEXT, after=CONTEXT)
+def test_an_obfuscated_email_is_masked_and_its_context_kept(data, user, host, at, dot, before, after):
+    masked, counts = mask_pii(before + " " + _obfuscate(data, user + at + host.replace(".", dot)) + " " + after)
     assert masked == before + " <email> " + after
     assert counts == {"email": 1}
 

@@ -472,10 +472,30 @@ class HolidayDateForm(forms.ModelForm):
         model = HolidayDate
         fields = ["date", "regions"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # a wrong date is deleted and the right one added; its regions may change
+            self.fields["date"].disabled = True
+
+    def clean(self):
+        """The regions checked as the service checks them, against the holiday's locale: a form
+        error naming the field, not a 500 from save_formset."""
+        from .services import holiday_fields_clean
+
+        data = super().clean()
+        if "regions" in data and self.instance.holiday_id:
+            locale = Holiday.objects.select_related("locale").get(pk=self.instance.holiday_id).locale
+            try:
+                data["regions"] = holiday_fields_clean(locale=locale, fields={"regions": data["regions"]})["regions"]
+            except ValidationError as exc:
+                for problems in exc.message_dict.values():
+                    self.add_error("regions", problems)
+        return data
+
 
 class HolidayDateInline(admin.TabularInline):
-    """A holiday's dates; adding and deleting go through the services (an event each). Entered
-    dates (✎) are kept by every later materialization."""
+    """A holiday's dates; adding, changing a date's regions and deleting go through the services (an
+    event each). Entered dates (✎) are kept by every later materialization."""
 
     model = HolidayDate
     form = HolidayDateForm
@@ -494,7 +514,7 @@ class HolidayDateInline(admin.TabularInline):
         return obj is not None and self._may(request, obj, "add")
 
     def has_change_permission(self, request, obj=None):
-        return False  # a wrong date is deleted and the right one added
+        return obj is not None and self._may(request, obj, "change")  # the regions only (the form)
 
     def has_delete_permission(self, request, obj=None):
         return obj is not None and self._may(request, obj, "delete")
@@ -535,8 +555,8 @@ class HolidayAdmin(CulturePagesMixin, LocaleScopedAdmin):
         from .services import holiday_date_add, holiday_date_remove
 
         holiday = form.instance
-        for row in formset.save(commit=False):
-            holiday_date_add(holiday=holiday, date=row.date, actor=request.user, regions=row.regions or None)
+        for row in formset.save(commit=False):  # new dates, and dates whose regions changed (or were cleared)
+            holiday_date_add(holiday=holiday, date=row.date, actor=request.user, regions=list(row.regions))
         for row in formset.deleted_objects:
             holiday_date_remove(row=row, actor=request.user)
     list_display = ["native_or_english", "english_name", "locale", "category", "rule", "region_list", "source"]

@@ -29,11 +29,12 @@ from .selectors import (TemplateNotFound, holiday_coverage, holiday_list, holida
                         locale_culture_overview, register_list,
                         register_override_list, sample_values, sensitive_term_list, template_key_list, template_list,
                         template_render)
-from .services import (holiday_create, holiday_date_add, holiday_date_remove, holiday_delete, holiday_lexicon_feed,
-                       holiday_update, holiday_utterances_generate, register_delete, register_override_delete,
-                       register_override_set, register_save, sensitive_term_create, sensitive_term_delete,
-                       sensitive_term_update, template_delete, template_evaluate, template_key_create,
-                       template_key_update, template_save, template_status_change, template_step_needs_reviewer)
+from .services import (REGION_CODE_MAX_LENGTH, holiday_create, holiday_date_add, holiday_date_remove, holiday_delete,
+                       holiday_lexicon_feed, holiday_update, holiday_utterances_generate, register_delete,
+                       register_override_delete, register_override_set, register_save, sensitive_term_create,
+                       sensitive_term_delete, sensitive_term_update, template_delete, template_evaluate,
+                       template_key_create, template_key_update, template_save, template_status_change,
+                       template_step_needs_reviewer)
 
 READ, WRITE = "culture:read", "culture:write"
 APPROVE_PERM = "culture.approve_responsetemplate"
@@ -537,6 +538,14 @@ class HolidaySerializer(serializers.ModelSerializer):
         return {d.date.isoformat(): d.regions for d in obj.dates.all() if d.regions}
 
 
+class HolidayDateInSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    remove = serializers.BooleanField(required=False, default=False)
+    regions = serializers.ListField(child=serializers.CharField(max_length=REGION_CODE_MAX_LENGTH), required=False,
+                                    allow_empty=True, max_length=200,
+                                    help_text="subdivisions where this date holds; absent: kept; []: the holiday's")
+
+
 class HolidayFilter(django_filters.FilterSet):
     locale = LocaleTagFilter()
     region = django_filters.CharFilter(method="in_region", help_text="a subdivision code (BY): holidays observed there")
@@ -590,24 +599,24 @@ class HolidayViewSet(_LocaleOwnedViewSet):
         holiday_delete(holiday=holiday, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=inline_serializer("HolidayDateIn", {
-        "date": serializers.DateField(), "remove": serializers.BooleanField(required=False),
-        "regions": serializers.ListField(child=serializers.CharField(), required=False,
-                                         help_text="subdivisions where this date holds; none: the holiday's")}),
-                   responses=HolidaySerializer)
+    @extend_schema(request=HolidayDateInSerializer, responses=HolidaySerializer)
     @action(detail=True, methods=["post"])
     def dates(self, request, pk=None):
-        """Enter a date of this holiday (kept through every later materialization), or remove one."""
+        """Enter a date of this holiday (kept through every later materialization), or remove one.
+        `regions` absent keeps a date's regions; [] clears them."""
         holiday = self.get_object()
         self._may("change", holiday)
-        body = serializers.DateField().to_internal_value(request.data.get("date"))
-        if request.data.get("remove"):
-            row = holiday.dates.filter(date=body).first()
+        body = HolidayDateInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        date = body.validated_data["date"]
+        if body.validated_data.get("remove"):
+            row = holiday.dates.filter(date=date).first()
             if row is None:
-                raise NotFound(f"{holiday.key} has no date {body}.")
+                raise NotFound(f"{holiday.key} has no date {date}.")
             holiday_date_remove(row=row, actor=request.user)
         else:
-            holiday_date_add(holiday=holiday, date=body, actor=request.user, regions=request.data.get("regions"))
+            holiday_date_add(holiday=holiday, date=date, actor=request.user,
+                             regions=body.validated_data.get("regions"))
         return Response(self.get_serializer(holiday_list().get(pk=holiday.pk)).data)  # fresh dates
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -595,6 +596,21 @@ def _regions_problem(locale, regions: list[str]) -> str | None:
     return None
 
 
+REGION_CODE_MAX_LENGTH = 40  # the holidays package's longest subdivision name is 17 ("São Paulo Capital")
+
+
+def _region_codes_problem(regions: list[str]) -> str | None:
+    """Why these are not storable region codes, or None. Where the package knows no subdivisions
+    (JP, SG, IS) any code is taken, so the shape is checked here: PostgreSQL's jsonb refuses NUL
+    (and any text a lone surrogate), which was a 500."""
+    for position, code in enumerate(regions, start=1):
+        if len(code.strip()) > REGION_CODE_MAX_LENGTH:
+            return f"item {position}: at most {REGION_CODE_MAX_LENGTH} characters"
+        if any(unicodedata.category(char) in ("Cc", "Cs") for char in code):
+            return f"item {position}: {code[:REGION_CODE_MAX_LENGTH]!r} holds a control character"
+    return None
+
+
 def holiday_fields_clean(*, locale, fields: dict) -> dict:
     """The editable fields, checked together (a rule and its parameters), or every problem."""
     from .holiday_rules import rule_params_problem
@@ -613,6 +629,8 @@ def holiday_fields_clean(*, locale, fields: dict) -> dict:
             value = cleaned[name]
             if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
                 problems[name] = ["must be a list of non-empty strings"]
+            elif name == "regions" and (problem := _region_codes_problem(value)):
+                problems[name] = [problem]
             else:
                 cleaned[name] = list(dict.fromkeys(v.strip() for v in value))
     if "regions" in cleaned and "regions" not in problems and cleaned["regions"]:

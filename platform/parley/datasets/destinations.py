@@ -5,11 +5,15 @@ resolves the name once, checks EVERY address it got, and connects to the address
 HTTP connection is pinned to it, while the Host header, TLS SNI and certificate check keep the
 name): a second lookup that answers 127.0.0.1 (DNS rebinding) is never made.
 
-An address is public when `ipaddress` calls it global and it is not multicast, and an IPv6
-address that carries an IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``, 6to4 ``2002::/16``, NAT64
-``64:ff9b::/96``) carries a public one. That refuses loopback, private ranges, link-local (the
-cloud metadata address 169.254.169.254), CGNAT 100.64/10, 0.0.0.0/8, documentation and reserved
-ranges, ``[::1]``, ``fc00::/7`` and ``fe80::/10``. Names that are local by definition (one label,
+An address is public when it is in none of the ranges listed here (IANA's special-purpose
+registries, copied so a Python upgrade cannot widen them: `ipaddress.is_global` answered True for
+``::127.0.0.1`` and ``fec0::1`` on 3.11) and `ipaddress` calls it global too. An IPv6 address must
+be global unicast (``2000::/3``); one that carries an IPv4 address (IPv4-mapped ``::ffff:0:0/96``,
+IPv4-translated ``::ffff:0:0:0/96``, IPv4-compatible ``::/96``, 6to4 ``2002::/16``, NAT64
+``64:ff9b::/96``) is judged by that IPv4 address. That refuses loopback, private ranges,
+link-local (the cloud metadata address 169.254.169.254), CGNAT 100.64/10, 0.0.0.0/8,
+documentation, benchmarking, multicast and reserved ranges, ``[::1]``, ``fc00::/7``, ``fe80::/10``,
+site-local ``fec0::/10`` and local-use NAT64 ``64:ff9b:1::/48``. Names that are local by definition (one label,
 ``localhost``, ``.local``, ``.internal`` such as ``metadata.google.internal``, ``.home.arpa``) are
 refused before any lookup.
 
@@ -28,7 +32,23 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain")
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_N = ipaddress.ip_network
+# IPv4 ranges a webhook never reaches: IANA IPv4 Special-Purpose Address Registry (every entry,
+# globally reachable or not: none is a place for a webhook), multicast and reserved.
+_IPV4_REFUSED = tuple(_N(net) for net in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24", "192.168.0.0/16",
+    "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4"))
+# IPv6: only global unicast, less what the IANA IPv6 Special-Purpose Address Registry carves out of it.
+_IPV6_GLOBAL_UNICAST = _N("2000::/3")
+_IPV6_REFUSED = tuple(_N(net) for net in (
+    "2001::/23",  # IETF protocol assignments: Teredo, benchmarking, ORCHID, AMT, ...
+    "2001:db8::/32", "3fff::/20",  # documentation
+    "2620:4f:8000::/48",  # AS112-v6 (DNS sink)
+))
+# IPv6 forms whose last 32 bits are an IPv4 address the packet goes to (or that a stack treats
+# as one): IPv4-mapped, IPv4-translated (RFC 2765), IPv4-compatible (deprecated), NAT64 (RFC 6052).
+_CARRIES_IPV4 = tuple(_N(net) for net in ("::ffff:0:0/96", "::ffff:0:0:0/96", "::/96", "64:ff9b::/96"))
 
 
 class DestinationRefused(Exception):
@@ -48,11 +68,14 @@ class Destination:
 def address_is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # a zone id (fe80::1%eth0) is link-local anyway
     if ip.version == 6:
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and any(ip in net for net in _NAT64):
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            return address_is_public(str(embedded))
+        if any(ip in net for net in _CARRIES_IPV4):
+            return address_is_public(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+        if ip.sixtofour is not None:
+            return address_is_public(str(ip.sixtofour))
+        if ip not in _IPV6_GLOBAL_UNICAST or any(ip in net for net in _IPV6_REFUSED):
+            return False
+    elif any(ip in net for net in _IPV4_REFUSED):
+        return False
     return ip.is_global and not ip.is_multicast
 
 

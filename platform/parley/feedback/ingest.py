@@ -74,7 +74,7 @@ class CleanEvent:
     occurred_at: datetime
     masking: list
     warnings: list = field(default_factory=list)  # Findings of warning checks, stored after insert
-    body_hash: str = ""  # SHA-256 of the item as sent: a replay of its key must send the same body
+    body_hash: str = ""  # keyed hash of the item as sent (services.body_hash_of): a replay of its key sends the same body
 
 
 class LocaleCache:

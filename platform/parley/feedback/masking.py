@@ -9,9 +9,11 @@ next to other digits or letters is still found, and digits of any script count.
 
 Matching runs on a normalized copy, so look-alikes do not hide anything (issue 15, finding 5):
 NFKC (full-width ``＠`` and digits, superscript and circled digits, compatibility spaces), every
-Unicode space as a plain space, every dash as ``-``, and invisible characters (format characters
-such as zero-width spaces, joiners, soft hyphens, bidi controls; variation selectors, fillers)
-dropped. Each normalized character remembers the original characters it came from, so a match
+white-space character (``str.isspace``: tab, line breaks, the ASCII separators, NEL, every Unicode
+space) as a plain space, even in ASCII text, every dash as ``-``, the ideographic full stops
+(``。``, ``｡``, ``︒``: domain label separators in IDNA) as ``.``, and invisible characters (format
+characters such as zero-width spaces, joiners, soft hyphens, bidi controls; variation selectors,
+fillers) dropped. Each normalized character remembers the original characters it came from, so a match
 replaces exactly those and everything not masked is the original text, character for character.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections import Counter
 EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 # Digit runs with short separators between digits (no colon: times stay). Only a digit next to a
 # run ends it: a letter does not ("kartennr4111…", "…1111EUR" are still numbers).
-_DIGITS_WITH_SEPARATORS = re.compile(r"(?<![\d+])\+?\(?\d(?:[ .\-()/]{0,3}\d)+\)?(?!\d)")
+_DIGITS_WITH_SEPARATORS = re.compile(r"(?<![\d+])\+?\(?\d(?:[\s.\-()/]{0,3}\d)+\)?(?!\d)")
 _GROUPS = re.compile(r"\d+")
 _DATE_SHAPE = re.compile(r"^\d{4}[-.]\d{1,2}[-.]\d{1,2}$|^\d{1,2}[-.]\d{1,2}[-.]\d{2,4}$")
 
@@ -89,6 +91,12 @@ def _inner_numbers(run: str) -> list[tuple[int, int, str]]:
     return spans
 
 
+# White space other than " " in ASCII text ("4111\t1111…", "555\n123\n4567"), one character for one.
+_ASCII_SPACES = {code: " " for code in range(128) if chr(code).isspace() and code != 32}
+_ASCII_SPACE = re.compile("[" + re.escape("".join(chr(code) for code in _ASCII_SPACES)) + "]")
+# What NFKC leaves of the ideographic full stops (U+3002; U+FF61 and U+FE12 become it): a dot.
+_FULL_STOPS = {"\u3002": "."}
+
 # Invisible characters that are not format characters (Cf): the combining grapheme joiner, variation
 # selectors, Mongolian free variation selectors, Hangul fillers.
 _INVISIBLE = frozenset([0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10),
@@ -103,7 +111,8 @@ def _unicode_tables() -> tuple[frozenset, re.Pattern]:
     special, marks = set(), []
     for code in range(sys.maxunicode + 1):
         category = unicodedata.category(chr(code))
-        if code in _INVISIBLE or category in ("Cf", "Zs", "Zl", "Zp", "Pd"):
+        if code in _INVISIBLE or category in ("Cf", "Zs", "Zl", "Zp", "Pd") or chr(code).isspace() \
+                or chr(code) in _FULL_STOPS:
             special.add(chr(code))
         elif category[0] == "M":
             marks.append(code)
@@ -127,18 +136,22 @@ def _normal_char(char: str) -> str:
     category = unicodedata.category(char)
     if category == "Cf":
         return ""
-    if category in ("Zs", "Zl", "Zp"):
+    if category in ("Zs", "Zl", "Zp") or char.isspace():
         return " "
     if category == "Pd":
         return "-"
-    return unicodedata.normalize("NFKC", char)
+    normal = unicodedata.normalize("NFKC", char)
+    return _FULL_STOPS.get(normal, normal)
 
 
 def _normalized(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     """The text to match on, and for each of its characters where it came from in `text`: the
     start and end of the original cluster (a character with its combining marks, normalized
-    together so "u" + U+0308 matches as "ü"). ASCII text is its own normal form (None, None)."""
-    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and _unicode_tables()[0].isdisjoint(text)):
+    together so "u" + U+0308 matches as "ü"). ASCII text keeps its positions (None, None): only its
+    white space other than " " changes, one character for one."""
+    if text.isascii():
+        return (text.translate(_ASCII_SPACES) if _ASCII_SPACE.search(text) else text), None, None
+    if unicodedata.is_normalized("NFKC", text) and _unicode_tables()[0].isdisjoint(text):
         return text, None, None
     out: list[str] = []
     starts: list[int] = []

@@ -6,7 +6,6 @@ same question; interfaces only translate the refusal.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections import Counter
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from parley.checks.registry import CheckContext, registry
 from parley.checks.services import check_results_replace_many
@@ -49,10 +49,26 @@ def key_owner_of(submitted_by) -> str:
     return "" if user_id is None else f"user:{user_id}"
 
 
-def body_hash_of(item) -> str:
-    """The item as sent, key order and spacing aside: a replay sends the same hash."""
+BODY_HASH_SALT = "parley.feedback.body_hash"
+
+
+def body_hash_of(item, *, secret=None) -> str:
+    """HMAC-SHA256 of the item as sent (key order and spacing aside), keyed from SECRET_KEY: a replay
+    sends the same hash. Keyed because the item is the text and slot values before masking: a plain
+    hash of a masked 10-digit phone number is found again by trying every number."""
     canonical = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return salted_hmac(BODY_HASH_SALT, canonical.encode("utf-8", "surrogatepass"), secret=secret,
+                       algorithm="sha256").hexdigest()
+
+
+def body_hash_matches(item, stored: str) -> bool:
+    """Is `stored` this item's hash? An empty one (stored before bodies were hashed) matches any body;
+    a hash made with a key in SECRET_KEY_FALLBACKS still matches, so rotating the key does not turn
+    every replay of an earlier key into a conflict."""
+    if not stored:
+        return True
+    return any(constant_time_compare(body_hash_of(item, secret=secret), stored)
+               for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS))
 
 
 class IdempotencyConflict(Exception):
@@ -169,7 +185,8 @@ def events_ingest(*, items: list, may_write, submitted_by=None) -> dict:
         created = events_insert(events=clean, submitted_by=submitted_by)
         stored = _stored_replays(clean, created, owner=key_owner_of(submitted_by))
         conflicts = [(index_of[e.idempotency_key], e.idempotency_key) for e in clean
-                     if e.idempotency_key in stored and stored[e.idempotency_key][1] not in ("", e.body_hash)]
+                     if e.idempotency_key in stored and stored[e.idempotency_key][1] != e.body_hash
+                     and not body_hash_matches(items[index_of[e.idempotency_key]], stored[e.idempotency_key][1])]
         if conflicts:
             raise IdempotencyConflict(sorted(conflicts))  # rolls back what this batch inserted
         warned = [(TargetRef(type="feedback.feedbackevent", id=str(created[e.idempotency_key]),

@@ -56,7 +56,8 @@ def exception_handler(exc, context):
             message = str(exc.detail)
         if hasattr(exc, "get_codes") and isinstance(exc.get_codes(), str):
             code = exc.get_codes()
-        body = error_body(code, message)
+        field = getattr(exc, "field", None)  # a body refused at the parser, inside one field
+        body = error_body(code, message, {field: [message]} if field else None)
     response.data = body
     return response
 

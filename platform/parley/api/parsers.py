@@ -21,6 +21,15 @@ class RequestTooLarge(APIException):
         super().__init__(f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.")
 
 
+class BodyRefused(ParseError):
+    """A parse error that knows which top-level field of the body it is in, so the error shape
+    can name it in `fields` like any other invalid input."""
+
+    def __init__(self, detail: str, field: str | None = None):
+        super().__init__(detail)
+        self.field = field
+
+
 def _max_depth() -> int:
     return settings.PARLEY_API_MAX_JSON_DEPTH
 
@@ -41,7 +50,8 @@ class JSONParser(parsers.JSONParser):
         try:
             return strict_json_loads(text, max_depth=_max_depth())
         except JsonRefused as exc:
-            raise ParseError(f"JSON parse error - {exc}") from None
+            raise BodyRefused(f"JSON parse error - {exc}",
+                              field=None if exc.field == "(line)" else exc.field) from None
 
 
 def _form_problem(data, files=None) -> str | None:

@@ -4,10 +4,11 @@ upload folders, and beat runs it."""
 import os
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -90,15 +91,23 @@ def test_what_killed_uploads_leave_is_removed_once_old(folders):
     assert partial.name.endswith(".jsonl.part")  # never under the name a batch would use
     young = imports / "young.jsonl"
     young.write_text("{}")
-    spooled = spool / "tmpabc.upload"
-    spooled.write_bytes(b"x")
+    # Spooled as Django spools a large request body: named tmpXXXX.upload<ext of the client's name>;
+    # left open, as by a process killed while handling the request.
+    spooled = [TemporaryUploadedFile(name, "application/octet-stream", 1, None)
+               for name in ("big.jsonl", "big.tar.gz", "noext")]
+    names = sorted(Path(upload.temporary_file_path()).name for upload in spooled)
+    assert sorted(name.split(".", 1)[1] for name in names) == ["upload", "upload.gz", "upload.jsonl"]
     unrelated = spool / "keep.txt"
     unrelated.write_text("not an upload")
+    lookalike = spool / "tmpabc.upload.jsonl.bak"
+    lookalike.write_text("not Django's")
     assert import_files_clean()["orphans"] == 0  # all younger than the orphan age
-    for path in (partial, young, spooled, unrelated):
+    for path in (partial, young, unrelated, lookalike, *(spool / name for name in names)):
         aged(path, 25)
-    assert import_files_clean()["orphans"] == 3
-    assert sorted(p.name for p in spool.iterdir()) == ["keep.txt"] and not any(imports.iterdir())
+    assert import_files_clean()["orphans"] == 5
+    assert sorted(p.name for p in spool.iterdir()) == ["keep.txt", lookalike.name] and not any(imports.iterdir())
+    for upload in spooled:
+        upload.close()  # Django's own close: the file is gone already
     assert import_files_clean()["orphans"] == 0
 
 

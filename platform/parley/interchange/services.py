@@ -14,6 +14,7 @@ import itertools
 import json
 import pickle
 import queue
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -101,6 +102,11 @@ def _kept_uploads() -> Path:
     return Path(settings.PARLEY_IMPORT_DIR).resolve()
 
 
+# Django spools a large request body as NamedTemporaryFile(suffix=".upload" + the client name's
+# extension): tmpXXXX.upload.jsonl, tmpXXXX.upload.gz (django/core/files/uploadedfile.py).
+_SPOOLED_UPLOAD = re.compile(r"\.upload(\.[^.]+)?\Z")
+
+
 def import_files_clean(*, now=None) -> dict:
     """Delete what uploads leave behind; safe to run any time, twice, or concurrently.
 
@@ -132,7 +138,7 @@ def import_files_clean(*, now=None) -> dict:
     named = {Path(p).name for p in ImportBatch.objects.exclude(path="").values_list("path", flat=True)}
     removed_orphans = 0
     spooled = Path(settings.FILE_UPLOAD_TEMP_DIR)
-    for folder, wanted in ((kept, lambda name: name not in named), (spooled, lambda name: name.endswith(".upload"))):
+    for folder, wanted in ((kept, lambda name: name not in named), (spooled, _SPOOLED_UPLOAD.search)):
         if not folder.is_dir():
             continue
         for entry in folder.iterdir():

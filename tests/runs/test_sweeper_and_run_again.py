@@ -101,6 +101,19 @@ def test_run_again_is_for_who_may_start_that_work_in_its_locales():
     assert again.status_code == 400 and "status" in again.json()["error"]["fields"]
 
 
+def test_run_again_through_a_token_needs_runs_read_too():
+    """The 202 answer is the whole run (args, result, error): a token that may not read runs is
+    refused before anything is queued, even when it carries the kind's own scope."""
+    de = f.locale("de-DE")
+    lead = f.member("locale_lead", de, username="lead_de")
+    promotion = failed_run("datasets.promote", PROMOTE_TASK, locale_tag="de-DE", args={"locales": ["de-DE"]})
+    refused = api(lead, token_scopes=["datasets:write"]).post(f"/api/v1/task-runs/{promotion.pk}/run-again/")
+    assert refused.status_code == 403 and "runs:read" in refused.json()["error"]["message"]
+    assert "args" not in refused.json()
+    promotion.refresh_from_db()
+    assert (promotion.status, promotion.error) == ("failed", "worker lost: ...")
+
+
 def test_an_import_run_is_run_again_only_by_a_platform_admin_and_queues_its_batch(tmp_path):
     de = f.locale("de-DE")
     lead = f.member("locale_lead", de, username="lead")

@@ -875,16 +875,36 @@ def import_batch_lost(*, batch_id: int, reason: str) -> None:
     _set_status(batch, ImportBatch.Status.FAILED, "task:runs.sweep", error=reason, finished_at=timezone.now())
 
 
+def import_file_gone(batch: ImportBatch) -> str | None:
+    """Why the batch's file cannot be read again, or None. The cleanup empties the path of a
+    finished batch's deleted upload, and Path("") is the working directory: never read it."""
+    if not batch.path:
+        return (f"the uploaded file {batch.source_name!r} was removed after the retention period "
+                f"({settings.PARLEY_IMPORT_RETENTION_DAYS} days after the batch finished); upload it again")
+    if not Path(batch.path).exists():
+        return f"the file {batch.source_name!r} is no longer there; upload it again"
+    return None
+
+
 def import_batch_requeue(*, batch_id: int, actor) -> None:
-    """A failed batch is queued again with its run (the run starts it afresh)."""
+    """A failed batch is queued again with its run (the run starts it afresh); refused (a
+    ValidationError, which undoes the run's requeue) when its file is gone."""
     batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.FAILED).first()
-    if batch is not None:
-        _set_status(batch, ImportBatch.Status.QUEUED, actor, error="", finished_at=None)
+    if batch is None:
+        return
+    gone = import_file_gone(batch)
+    if gone:
+        raise ValidationError({"path": [f"import batch {batch.pk} cannot run again: {gone}"]})
+    _set_status(batch, ImportBatch.Status.QUEUED, actor, error="", finished_at=None)
 
 
 def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportBatch:
     """Run a queued batch to completion. Safe to call again on a finished batch (no-op)."""
     if batch.status in (ImportBatch.Status.COMPLETED, ImportBatch.Status.REJECTED):
+        return batch
+    gone = import_file_gone(batch)
+    if gone:  # checked again here: a batch queued before its file went, or by another path
+        _set_status(batch, ImportBatch.Status.FAILED, actor, error=gone, finished_at=timezone.now())
         return batch
     ImportReject.objects.filter(batch=batch).delete()  # a retried run reports afresh
     try:

@@ -150,3 +150,65 @@ def test_a_run_the_broker_did_not_take_says_so_at_once():
                                  dispatch_error="OperationalError: Error 111 connecting to 127.0.0.1:6390.")
     reason = waiting_reason(run=run)
     assert reason.startswith("not sent yet: the broker could not be reached") and "6390" in reason
+
+
+def declared_lost(run):
+    """What the sweeper does to a worker that stopped beating (stalled, paused, cut off)."""
+    TaskRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=60))
+    assert task_runs_sweep()["lost"] == 1
+
+
+def outcome_events(run):
+    return list(Event.objects.filter(target_id=str(run.pk), verb__in=["task_run.succeeded", "task_run.failed"])
+                .values_list("verb", flat=True))
+
+
+@pytest.mark.parametrize("then", ["reports progress", "returns", "raises"])
+def test_a_worker_whose_run_was_declared_lost_stops_and_overwrites_nothing(settings, then):
+    """A worker the sweeper gave up on may still be running (it was paused or cut off, not dead):
+    its next progress report stops the body, and neither its result nor its error replaces the
+    sweeper's "worker lost"."""
+    settings.PARLEY_TASK_STALE_SECONDS = 30
+    run = TaskRun.objects.create(kind="tests.body", args={}, task_name=IMPORT_TASK, dispatched_at=timezone.now())
+    steps = []
+
+    def body(held, report):
+        report(1, 3)
+        steps.append(1)
+        declared_lost(held)
+        if then == "reports progress":
+            report(2, 3)
+            steps.append(2)
+        elif then == "raises":
+            raise ValueError("the lost worker's own failure")
+        return {"done": 3}
+
+    run_recorded(run.pk, body)
+    run.refresh_from_db()
+    assert steps == [1]
+    assert run.status == "failed" and run.lost_at is not None and run.error.startswith("worker lost")
+    assert (run.done, run.result) == (1, {})
+    assert outcome_events(run) == []
+
+
+def test_a_worker_whose_run_was_run_again_elsewhere_leaves_it_to_the_new_attempt(settings):
+    from parley.runs.services import task_run_again, task_run_start
+
+    settings.PARLEY_TASK_STALE_SECONDS = 30
+    run = TaskRun.objects.create(kind="tests.body", args={}, task_name=IMPORT_TASK, dispatched_at=timezone.now())
+    calls = []
+
+    def first(held, report):
+        declared_lost(held)
+        task_run_again(run=TaskRun.objects.get(pk=held.pk), actor="test")
+        assert task_run_start(run=TaskRun.objects.get(pk=held.pk)).attempts == 2  # another worker took it
+        calls.append("first")
+        report(5)  # the first worker: no longer its run
+        calls.append("first went on")
+        return {"by": "first"}
+
+    run_recorded(run.pk, first)
+    run.refresh_from_db()
+    assert calls == ["first"]
+    assert (run.status, run.attempts, run.done, run.lost_at) == ("running", 2, 0, None)
+    assert outcome_events(run) == []

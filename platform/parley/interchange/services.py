@@ -39,7 +39,7 @@ from parley.nlu.models import Intent, SlotType, Utterance
 from parley.nlu.normalize import normalize_text
 from parley.nlu.services import (intent_ensure, intent_slot_types_allow, slot_type_ensure, slots_as_json,
                                  utterance_bulk_row, utterances_bulk_insert)
-from parley.runs.services import task_run_progress
+from parley.runs.services import TaskRunAbandoned, task_run_hold, task_run_progress
 
 from .formats import conll, massive, slurp
 from .formats.sources import (ARCHIVE_SUFFIXES, ArchiveLimits, RowError, SourceRefused, archive_check,
@@ -623,6 +623,10 @@ class _Validation:
 
     def _flush(self) -> None:
         batch = self.batch
+        if self.progress_run is not None:
+            # First: a worker the run was taken from (declared lost, maybe run again elsewhere)
+            # stops here, before it writes rejects or counts into a batch that is no longer its.
+            task_run_progress(run=self.progress_run, done=batch.rows_read)
         present = {} if self.source_is_empty else _existing_rows(
             self.source, [(row["locale_id"], row["external_id"]) for row, _, _ in self.pending])
         chunk, findings = [], []
@@ -653,8 +657,6 @@ class _Validation:
         ImportBatch.objects.filter(pk=batch.pk).update(
             rows_read=batch.rows_read, rows_accepted=batch.rows_accepted, rows_present=batch.rows_present,
             rows_rejected=batch.rows_rejected, rows_warned=batch.rows_warned)
-        if self.progress_run is not None:
-            task_run_progress(run=self.progress_run, done=batch.rows_read)
 
 
 def _findings_store(source: str, findings: list[tuple[int, str, list]]) -> None:
@@ -671,8 +673,9 @@ def _findings_store(source: str, findings: list[tuple[int, str, list]]) -> None:
     check_results_replace_many(entries=entries, check_ids=[c.id for c in registry.for_kind("utterance")])
 
 
-def _write_chunks(chunks, source: str, batch: ImportBatch, actor) -> None:
-    """Every accepted row in one transaction, so a failure leaves nothing behind."""
+def _write_chunks(chunks, source: str, batch: ImportBatch, actor, run=None) -> None:
+    """Every accepted row in one transaction, so a failure leaves nothing behind. With the task
+    `run`, the transaction commits only while the run is still this worker's."""
     # Only a transaction of our own gets the settings below: a caller's would keep them after us.
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
@@ -692,6 +695,8 @@ def _write_chunks(chunks, source: str, batch: ImportBatch, actor) -> None:
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
                 for statement in rebuild:
                     cursor.execute(statement)
+        if run is not None:
+            task_run_hold(run=run)  # else the sweeper's "failed" would be overwritten: roll back
         _set_status(batch, ImportBatch.Status.COMPLETED, actor, finished_at=timezone.now())
 
 
@@ -758,7 +763,7 @@ class _SpillSink:
 
     def commit(self, validation: _Validation, actor) -> None:
         _set_status(validation.batch, ImportBatch.Status.WRITING, actor)
-        _write_chunks(self._chunks(), validation.source, validation.batch, actor)
+        _write_chunks(self._chunks(), validation.source, validation.batch, actor, validation.progress_run)
 
     def close(self) -> None:
         self.spill.close()
@@ -776,8 +781,8 @@ class _WriterThread:
 
     QUEUED_CHUNKS = 4  # bounded: validation waits when the database falls behind
 
-    def __init__(self, source: str, batch: ImportBatch, actor):
-        self.source, self.batch, self.actor = source, batch, actor
+    def __init__(self, source: str, batch: ImportBatch, actor, run=None):
+        self.source, self.batch, self.actor, self.run = source, batch, actor, run
         self.chunks: queue.Queue = queue.Queue(maxsize=self.QUEUED_CHUNKS)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name=f"import-writer-{batch.pk}", daemon=True)
@@ -799,7 +804,7 @@ class _WriterThread:
                 yield item
 
         try:
-            _write_chunks(chunks(), self.source, self.batch, self.actor)
+            _write_chunks(chunks(), self.source, self.batch, self.actor, self.run)
         except Abort:
             pass
         except BaseException as exc:  # handed to the caller, which marks the batch failed
@@ -841,9 +846,9 @@ class _Discard:
         pass
 
 
-def _sink_for(source: str, batch: ImportBatch, actor):
+def _sink_for(source: str, batch: ImportBatch, actor, run=None):
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return _WriterThread(source, batch, actor)
+        return _WriterThread(source, batch, actor, run)
     return _SpillSink()
 
 
@@ -937,7 +942,7 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
             setattr(batch, name, value)
     # The validation reads the utterance table before the writer may lock it (an empty-table load).
     validation = _Validation(batch, actor, progress_run, scope=scope)
-    validation.sink = sink = _sink_for(validation.source, batch, actor)
+    validation.sink = sink = _sink_for(validation.source, batch, actor, progress_run)
     try:
         try:
             validation.run()
@@ -953,6 +958,8 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
             return batch
         sink.commit(validation, actor)
         _statistics_refresh(batch)
+    except TaskRunAbandoned:
+        raise  # the batch is the sweeper's (failed) or another worker's now: leave it as it is
     except Exception as exc:
         ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, error=str(exc)[:2000],
                                                       finished_at=timezone.now())

@@ -23,6 +23,18 @@ from .models import TaskRun
 logger = logging.getLogger(__name__)
 
 
+class TaskRunAbandoned(Exception):
+    """This worker no longer holds the run: the sweeper declared it lost (and maybe someone ran it
+    again on another worker). The body stops and records nothing more; the run's row tells the truth."""
+
+
+def _held(run: TaskRun):
+    """The run as this worker's claim left it: running, not declared lost, and still this attempt
+    (a run that was run again and claimed elsewhere has a higher one)."""
+    return TaskRun.objects.filter(pk=run.pk, status=TaskRun.Status.RUNNING, attempts=run.attempts,
+                                  lost_at__isnull=True)
+
+
 def _broker_errors() -> tuple[type[BaseException], ...]:
     """What a send raises when the broker is unreachable (not what a task raises)."""
     from kombu.exceptions import OperationalError
@@ -82,7 +94,9 @@ def task_run_start(*, run: TaskRun) -> TaskRun | None:
     """Claim the run for this worker; None when it is not ours to run (it succeeded, its worker was
     declared lost, or another worker is running it and still beating)."""
     now = timezone.now()
-    claimable = (TaskRun.objects.filter(pk=run.pk, lost_at__isnull=True).exclude(status=TaskRun.Status.SUCCEEDED)
+    # `attempts` as read makes the claim a compare-and-set: two messages for the run claim it once.
+    claimable = (TaskRun.objects.filter(pk=run.pk, lost_at__isnull=True, attempts=run.attempts)
+                 .exclude(status=TaskRun.Status.SUCCEEDED)
                  .filter(~Q(status=TaskRun.Status.RUNNING)
                          | Q(heartbeat_at__lt=_stale_before(now)) | Q(heartbeat_at__isnull=True)))
     claimed = claimable.update(status=TaskRun.Status.RUNNING, started_at=now, heartbeat_at=now,
@@ -95,29 +109,46 @@ def task_run_start(*, run: TaskRun) -> TaskRun | None:
     return run
 
 
-def task_run_heartbeat(*, run_id: int) -> bool:
-    """The worker is alive and on it; False once the run is no longer running (e.g. declared lost)."""
-    return bool(TaskRun.objects.filter(pk=run_id, status=TaskRun.Status.RUNNING).update(heartbeat_at=timezone.now()))
+def task_run_heartbeat(*, run: TaskRun) -> bool:
+    """The worker is alive and on it; False once the run is no longer this worker's (declared
+    lost, or run again elsewhere)."""
+    return bool(_held(run).update(heartbeat_at=timezone.now()))
 
 
 def task_run_progress(*, run: TaskRun, done: int, total: int | None = None) -> None:
+    """Record progress; raises TaskRunAbandoned once the run is no longer this worker's, so a
+    body that reports progress stops there."""
     # A plain UPDATE so progress is visible to other connections while the task runs.
     fields = {"done": done}
     if total is not None:
         fields["total"] = total
-    TaskRun.objects.filter(pk=run.pk).update(**fields)
+    if not _held(run).update(**fields):
+        raise TaskRunAbandoned(f"task run {run.pk} (attempt {run.attempts}) is no longer this worker's")
 
 
-def task_run_succeed(*, run: TaskRun, result: dict) -> TaskRun:
-    TaskRun.objects.filter(pk=run.pk).update(status=TaskRun.Status.SUCCEEDED, result=result, finished_at=timezone.now())
+def task_run_hold(*, run: TaskRun) -> None:
+    """Inside the transaction that commits the body's work: lock the run's row and make sure it is
+    still this worker's (TaskRunAbandoned otherwise, which rolls the work back). The sweeper cannot
+    declare it lost until that transaction ends."""
+    if not _held(run).select_for_update().exists():
+        raise TaskRunAbandoned(f"task run {run.pk} (attempt {run.attempts}) is no longer this worker's")
+
+
+def task_run_succeed(*, run: TaskRun, result: dict) -> TaskRun | None:
+    """Record success; None (and nothing written) when the run is no longer this worker's."""
+    if not _held(run).update(status=TaskRun.Status.SUCCEEDED, result=result, finished_at=timezone.now()):
+        return None
     run.refresh_from_db()
     event_record(actor=f"task:{run.kind}", verb="task_run.succeeded", target=run, locale=run.locale_tag, payload=result)
     return run
 
 
-def task_run_fail(*, run: TaskRun, exc: BaseException) -> TaskRun:
+def task_run_fail(*, run: TaskRun, exc: BaseException) -> TaskRun | None:
+    """Record failure; None (and nothing written) when the run is no longer this worker's: the
+    sweeper's "worker lost" or another attempt's outcome stays."""
     message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    TaskRun.objects.filter(pk=run.pk).update(status=TaskRun.Status.FAILED, error=message, finished_at=timezone.now())
+    if not _held(run).update(status=TaskRun.Status.FAILED, error=message, finished_at=timezone.now()):
+        return None
     run.refresh_from_db()
     event_record(actor=f"task:{run.kind}", verb="task_run.failed", target=run, locale=run.locale_tag,
                  payload={"error": message})

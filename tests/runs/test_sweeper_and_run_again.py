@@ -212,3 +212,75 @@ def test_a_worker_whose_run_was_run_again_elsewhere_leaves_it_to_the_new_attempt
     assert calls == ["first"]
     assert (run.status, run.attempts, run.done, run.lost_at) == ("running", 2, 0, None)
     assert outcome_events(run) == []
+
+
+def test_the_message_of_a_celery_retry_runs_a_run_whose_attempt_failed():
+    """Promotion, release builds and holidays retry a connection error (autoretry_for): Celery
+    sends the retry as a new message after run_recorded recorded the failure, so a failed run must
+    stay claimable by a later message (the duplicate sends are prevented at sending instead)."""
+    run = TaskRun.objects.create(kind="tests.flaky", args={}, task_name=PROMOTE_TASK)
+    seen = []
+
+    def body(held, report):
+        seen.append(held.attempts)
+        if held.attempts == 1:
+            raise ConnectionError("the database blinked")
+        return {"ok": True}
+
+    with pytest.raises(ConnectionError):
+        run_recorded(run.pk, body)  # what Celery then retries
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert run_recorded(run.pk, body) == {"ok": True}  # the retry's message
+    run.refresh_from_db()
+    assert seen == [1, 2] and (run.status, run.attempts, run.error) == ("succeeded", 2, "")
+
+
+def test_the_sweeper_waits_from_when_a_run_was_queued_again_not_from_its_creation(settings):
+    """Run again keeps the row (and its creation time): the outbox's grace counts from `queued_at`,
+    so the sweeper leaves a run just queued again to its own on-commit send."""
+    from parley.runs.services import task_run_again
+
+    settings.PARLEY_TASK_DISPATCH_RETRY_SECONDS = 30
+    f.locale("de-DE")
+    run = failed_run("datasets.promote", PROMOTE_TASK, locale_tag="de-DE", args={"locales": ["de-DE"]})
+    TaskRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    task_run_again(run=run, actor="test")  # its on-commit send has not run yet (the test's transaction)
+    run.refresh_from_db()
+    assert run.status == "queued" and run.dispatched_at is None
+    assert task_runs_sweep() == {"lost": 0, "sent": 0, "unsent": 0}
+    run.refresh_from_db()
+    assert run.status == "queued"
+    later = timezone.now() + timedelta(seconds=31)
+    assert task_runs_sweep(now=later)["sent"] == 1  # never sent at all: the sweeper's to send
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.dispatched_at is not None
+
+
+@pytest.mark.redis
+def test_a_queued_run_is_sent_once_however_many_senders_race(settings):
+    """The on-commit hook and a sweep may both try to send a run: the first to claim it (sets
+    `dispatched_at` where it is empty) sends; the other sends nothing. Counted on Redis itself."""
+    import os
+    import uuid
+
+    import redis
+
+    from parley.config.celery import app
+    from parley.runs.services import task_run_dispatch
+
+    queue = f"parley-test-once-{uuid.uuid4().hex[:8]}"
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    broker = redis.Redis.from_url(app.conf.broker_url or os.environ["REDIS_URL"])
+    try:
+        run = TaskRun.objects.create(kind="datasets.promote", args={"locales": ["de-DE"]}, task_name=PROMOTE_TASK,
+                                     locale_tag="de-DE")
+        sent = [task_run_dispatch(run_id=run.pk), task_run_dispatch(run_id=run.pk)]
+        assert sent == [True, None]
+        assert broker.llen(queue) == 1
+        run.refresh_from_db()
+        assert run.dispatched_at is not None and run.dispatch_error == ""
+    finally:
+        broker.delete(queue)
+        app.conf.task_always_eager, app.conf.task_default_queue = previous

@@ -14,6 +14,7 @@ import itertools
 import json
 import pickle
 import queue
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -38,7 +39,7 @@ from parley.nlu.models import Intent, SlotType, Utterance
 from parley.nlu.normalize import normalize_text
 from parley.nlu.services import (intent_ensure, intent_slot_types_allow, slot_type_ensure, slots_as_json,
                                  utterance_bulk_row, utterances_bulk_insert)
-from parley.runs.services import task_run_progress
+from parley.runs.services import TaskRunAbandoned, task_run_hold, task_run_progress
 
 from .formats import conll, massive, slurp
 from .formats.sources import (ARCHIVE_SUFFIXES, ArchiveLimits, RowError, SourceRefused, archive_check,
@@ -101,6 +102,11 @@ def _kept_uploads() -> Path:
     return Path(settings.PARLEY_IMPORT_DIR).resolve()
 
 
+# Django spools a large request body as NamedTemporaryFile(suffix=".upload" + the client name's
+# extension): tmpXXXX.upload.jsonl, tmpXXXX.upload.gz (django/core/files/uploadedfile.py).
+_SPOOLED_UPLOAD = re.compile(r"\.upload(\.[^.]+)?\Z")
+
+
 def import_files_clean(*, now=None) -> dict:
     """Delete what uploads leave behind; safe to run any time, twice, or concurrently.
 
@@ -132,7 +138,7 @@ def import_files_clean(*, now=None) -> dict:
     named = {Path(p).name for p in ImportBatch.objects.exclude(path="").values_list("path", flat=True)}
     removed_orphans = 0
     spooled = Path(settings.FILE_UPLOAD_TEMP_DIR)
-    for folder, wanted in ((kept, lambda name: name not in named), (spooled, lambda name: name.endswith(".upload"))):
+    for folder, wanted in ((kept, lambda name: name not in named), (spooled, _SPOOLED_UPLOAD.search)):
         if not folder.is_dir():
             continue
         for entry in folder.iterdir():
@@ -618,6 +624,10 @@ class _Validation:
 
     def _flush(self) -> None:
         batch = self.batch
+        if self.progress_run is not None:
+            # First: a worker the run was taken from (declared lost, maybe run again elsewhere)
+            # stops here, before it writes rejects or counts into a batch that is no longer its.
+            task_run_progress(run=self.progress_run, done=batch.rows_read)
         present = {} if self.source_is_empty else _existing_rows(
             self.source, [(row["locale_id"], row["external_id"]) for row, _, _ in self.pending])
         chunk, findings = [], []
@@ -648,8 +658,6 @@ class _Validation:
         ImportBatch.objects.filter(pk=batch.pk).update(
             rows_read=batch.rows_read, rows_accepted=batch.rows_accepted, rows_present=batch.rows_present,
             rows_rejected=batch.rows_rejected, rows_warned=batch.rows_warned)
-        if self.progress_run is not None:
-            task_run_progress(run=self.progress_run, done=batch.rows_read)
 
 
 def _findings_store(source: str, findings: list[tuple[int, str, list]]) -> None:
@@ -666,8 +674,9 @@ def _findings_store(source: str, findings: list[tuple[int, str, list]]) -> None:
     check_results_replace_many(entries=entries, check_ids=[c.id for c in registry.for_kind("utterance")])
 
 
-def _write_chunks(chunks, source: str, batch: ImportBatch, actor) -> None:
-    """Every accepted row in one transaction, so a failure leaves nothing behind."""
+def _write_chunks(chunks, source: str, batch: ImportBatch, actor, run=None) -> None:
+    """Every accepted row in one transaction, so a failure leaves nothing behind. With the task
+    `run`, the transaction commits only while the run is still this worker's."""
     # Only a transaction of our own gets the settings below: a caller's would keep them after us.
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
@@ -687,6 +696,8 @@ def _write_chunks(chunks, source: str, batch: ImportBatch, actor) -> None:
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
                 for statement in rebuild:
                     cursor.execute(statement)
+        if run is not None:
+            task_run_hold(run=run)  # else the sweeper's "failed" would be overwritten: roll back
         _set_status(batch, ImportBatch.Status.COMPLETED, actor, finished_at=timezone.now())
 
 
@@ -753,7 +764,7 @@ class _SpillSink:
 
     def commit(self, validation: _Validation, actor) -> None:
         _set_status(validation.batch, ImportBatch.Status.WRITING, actor)
-        _write_chunks(self._chunks(), validation.source, validation.batch, actor)
+        _write_chunks(self._chunks(), validation.source, validation.batch, actor, validation.progress_run)
 
     def close(self) -> None:
         self.spill.close()
@@ -771,8 +782,8 @@ class _WriterThread:
 
     QUEUED_CHUNKS = 4  # bounded: validation waits when the database falls behind
 
-    def __init__(self, source: str, batch: ImportBatch, actor):
-        self.source, self.batch, self.actor = source, batch, actor
+    def __init__(self, source: str, batch: ImportBatch, actor, run=None):
+        self.source, self.batch, self.actor, self.run = source, batch, actor, run
         self.chunks: queue.Queue = queue.Queue(maxsize=self.QUEUED_CHUNKS)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name=f"import-writer-{batch.pk}", daemon=True)
@@ -794,7 +805,7 @@ class _WriterThread:
                 yield item
 
         try:
-            _write_chunks(chunks(), self.source, self.batch, self.actor)
+            _write_chunks(chunks(), self.source, self.batch, self.actor, self.run)
         except Abort:
             pass
         except BaseException as exc:  # handed to the caller, which marks the batch failed
@@ -836,9 +847,9 @@ class _Discard:
         pass
 
 
-def _sink_for(source: str, batch: ImportBatch, actor):
+def _sink_for(source: str, batch: ImportBatch, actor, run=None):
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return _WriterThread(source, batch, actor)
+        return _WriterThread(source, batch, actor, run)
     return _SpillSink()
 
 
@@ -870,16 +881,36 @@ def import_batch_lost(*, batch_id: int, reason: str) -> None:
     _set_status(batch, ImportBatch.Status.FAILED, "task:runs.sweep", error=reason, finished_at=timezone.now())
 
 
+def import_file_gone(batch: ImportBatch) -> str | None:
+    """Why the batch's file cannot be read again, or None. The cleanup empties the path of a
+    finished batch's deleted upload, and Path("") is the working directory: never read it."""
+    if not batch.path:
+        return (f"the uploaded file {batch.source_name!r} was removed after the retention period "
+                f"({settings.PARLEY_IMPORT_RETENTION_DAYS} days after the batch finished); upload it again")
+    if not Path(batch.path).exists():
+        return f"the file {batch.source_name!r} is no longer there; upload it again"
+    return None
+
+
 def import_batch_requeue(*, batch_id: int, actor) -> None:
-    """A failed batch is queued again with its run (the run starts it afresh)."""
+    """A failed batch is queued again with its run (the run starts it afresh); refused (a
+    ValidationError, which undoes the run's requeue) when its file is gone."""
     batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.FAILED).first()
-    if batch is not None:
-        _set_status(batch, ImportBatch.Status.QUEUED, actor, error="", finished_at=None)
+    if batch is None:
+        return
+    gone = import_file_gone(batch)
+    if gone:
+        raise ValidationError({"path": [f"import batch {batch.pk} cannot run again: {gone}"]})
+    _set_status(batch, ImportBatch.Status.QUEUED, actor, error="", finished_at=None)
 
 
 def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportBatch:
     """Run a queued batch to completion. Safe to call again on a finished batch (no-op)."""
     if batch.status in (ImportBatch.Status.COMPLETED, ImportBatch.Status.REJECTED):
+        return batch
+    gone = import_file_gone(batch)
+    if gone:  # checked again here: a batch queued before its file went, or by another path
+        _set_status(batch, ImportBatch.Status.FAILED, actor, error=gone, finished_at=timezone.now())
         return batch
     ImportReject.objects.filter(batch=batch).delete()  # a retried run reports afresh
     try:
@@ -912,7 +943,7 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
             setattr(batch, name, value)
     # The validation reads the utterance table before the writer may lock it (an empty-table load).
     validation = _Validation(batch, actor, progress_run, scope=scope)
-    validation.sink = sink = _sink_for(validation.source, batch, actor)
+    validation.sink = sink = _sink_for(validation.source, batch, actor, progress_run)
     try:
         try:
             validation.run()
@@ -928,6 +959,8 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
             return batch
         sink.commit(validation, actor)
         _statistics_refresh(batch)
+    except TaskRunAbandoned:
+        raise  # the batch is the sweeper's (failed) or another worker's now: leave it as it is
     except Exception as exc:
         ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, error=str(exc)[:2000],
                                                       finished_at=timezone.now())

@@ -33,6 +33,8 @@ from parley.nlu.normalize import normalize_text
 
 from .sources import ArchiveLimits, RowError, decoded_lines, open_members
 
+# A block's token index never needs more digits (int() refuses over 4,300 of them).
+INDEX_DIGITS_MAX = 9
 SUFFIXES = (".conll", ".conllu", ".bio", ".iob", ".tsv", ".txt")
 _PARTITION_WORDS = {"test": "test", "valid": "dev", "validation": "dev", "dev": "dev", "devel": "dev",
                     "train": "train", "projectedtrain": "train"}
@@ -130,10 +132,13 @@ def _blocks(name: str, handle) -> Iterator[tuple[str, int, dict] | RowError]:
             block["comment_lines"][key] = number
             continue
         columns = text.split("\t") if "\t" in text else text.split()
-        if len(columns) >= 3 and columns[0].isdigit():
+        # An index is ASCII digits: str.isdigit() also holds for "²" and "١", and int() refuses a
+        # run over 4,300 digits; either would fail the whole batch instead of this block.
+        if len(columns) >= 3 and columns[0].isascii() and columns[0].isdigit():
             expected = len(block["tokens"]) + 1
-            if int(columns[0]) != expected:
-                problem(number, "(line)", f"line {number}, column 1: token index {columns[0]} where {expected} "
+            if len(columns[0]) > INDEX_DIGITS_MAX or int(columns[0]) != expected:
+                shown = columns[0] if len(columns[0]) <= INDEX_DIGITS_MAX else f"{columns[0][:INDEX_DIGITS_MAX]}…"
+                problem(number, "(line)", f"line {number}, column 1: token index {shown} where {expected} "
                                           "was expected", text)
                 continue
             token, label = columns[1].strip(), columns[-1].strip()

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from parley.access.scoping import ALL_LOCALES, locales_for, token_locale_ids
 from parley.events.services import event_record
-from parley.locales.selectors import UnknownLocale, locale_resolve
+from parley.locales.selectors import UnknownLocale, locale_resolve, locale_unregistered
 from parley.locales.services import locale_alias_set, locale_create
 from parley.locales import cldr
 from parley.checks.registry import CheckContext, checks_evaluate, errors_in, registry
@@ -362,15 +362,17 @@ class _Schema:
                 except cldr.InvalidTag:
                     raise ValidationError(f"{tag!r} is not a BCP 47 tag") from None
                 if self.dry:
-                    from parley.locales.models import Locale
-
-                    self.locales[tag] = Locale(pk=next(self._stand_in_ids), tag=canonical,
-                                               language=cldr.parse_tag(canonical).language)
+                    stand_in = locale_unregistered(canonical)  # with the script it would be registered with
+                    stand_in.pk = next(self._stand_in_ids)
+                    self.locales[tag] = stand_in
+                    nlu_checks.locale_char_split_seed(stand_in, self.check_context)
                     return self.locales[tag]
                 loc = locale_create(tag=canonical, actor=self.actor)
                 if canonical != tag:
                     locale_alias_set(locale=loc, tag=tag, source=self.source, actor=self.actor)
                 self.locales[tag] = loc
+            # The checks and this import decide from the same Locale, once per locale and run.
+            nlu_checks.locale_char_split_seed(self.locales[tag], self.check_context)
         locale = self.locales[tag]
         if locale.pk not in self.scope:
             raise ValidationError(f"locale {locale.tag!r} is outside the locales this import may write "
@@ -469,7 +471,7 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
         annotated = notation.published_form(annotated)
     return {
         "locale_id": locale.pk, "intent_id": intent_id, "text": text, "annotated": annotated,
-        "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, language=locale.language),
+        "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, locale=locale),
         "external_id": external_id, "partition": partition,
         # Imported with a trusted partition: the row is already in a dataset.
         "status": _PROMOTED if partition != "unassigned" else _ACCEPTED,
@@ -536,7 +538,8 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
             locale = schema.locale(tag, may_create=bool(explicit))
         except ValidationError as exc:
             return None, "locale", exc.messages[0]
-        common, field, reason = conll.as_common_row(record, file=file, locale=tag, language=locale.tag,
+        common, field, reason = conll.as_common_row(record, file=file, locale=tag,
+                                                    char_split=locale.writes_without_spaces,
                                                     label_map=options.get("label_map"))
         if common is None:
             return None, field, reason

@@ -32,12 +32,11 @@ from parley.locales import cldr
 from parley.checks.registry import CheckContext, checks_evaluate, errors_in, registry
 from parley.checks.services import check_results_replace_many
 from parley.checks.targets import TargetRef
-from parley.nlu import annotation as notation
 from parley.nlu import checks as nlu_checks
 from parley.nlu.models import Intent, SlotType, Utterance
 from parley.nlu.normalize import normalize_text
-from parley.nlu.services import (intent_ensure, intent_slot_types_allow, slot_type_ensure, slots_as_json,
-                                 utterance_bulk_row, utterances_bulk_insert)
+from parley.nlu.services import (annotation_in_published_form, intent_ensure, intent_slot_types_allow,
+                                 slot_type_ensure, slots_as_json, utterance_bulk_row, utterances_bulk_insert)
 from parley.runs.services import task_run_progress
 
 from .formats import conll, massive, slurp
@@ -465,10 +464,11 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
     if schema.create_missing and result.annotation.slots:
         schema.ensure_slot_types({s.type for s in result.annotation.slots}, intent)
     annotated = record["annot_utt"]
-    if result.annotation.slots and nlu_checks.locale_char_split(tag, context):
-        # Stored (and so exported) in MASSIVE's published form: a slot glued to its neighbours gets
-        # its notation spaces; a published row is kept as given. The file's own text stays in provenance.
-        annotated = notation.published_form(annotated)
+    if result.annotation.slots:
+        # Stored (and so exported) in MASSIVE's published form, by the rule every writer uses: a slot
+        # glued to its neighbours gets its notation spaces; a published row is kept as given. The
+        # file's own text stays in provenance.
+        annotated = annotation_in_published_form(annotated=annotated, locale=locale)
     return {
         "locale_id": locale.pk, "intent_id": intent_id, "text": text, "annotated": annotated,
         "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, locale=locale),

@@ -363,9 +363,10 @@ def conll_blocks(*, locale: Locale, source: str | None = None, partition: str | 
     imported) goes out exactly as its block was written, line for line. An edited one keeps its
     comments in their order and style with the current text, intent and slot spans, and gets
     token lines from its annotation; other rows get `# id`, `# text`, `# intent`. Tokens are
-    MASSIVE's (characters for ja/zh).
+    MASSIVE's (characters where `Locale.writes_without_spaces`).
     """
     separator = ""  # xSID's files put one blank line between blocks and none after the last
+    char_split = locale.writes_without_spaces  # the registry's, as imports and edits stored the rows
     for row in export_rows(locale=locale, source=source, partition=partition):
         written = row.provenance.get("lines") if row.source == Utterance.Source.CONLL else None
         if written and row.provenance.get("as_imported") == conll.fingerprint(intent=row.intent,
@@ -373,11 +374,11 @@ def conll_blocks(*, locale: Locale, source: str | None = None, partition: str | 
             yield separator + "\n".join(written) + "\n"
             separator = "\n"
             continue
-        parsed = notation.parse(row.annotated, locale=locale.tag)
+        parsed = notation.parse(row.annotated, char_split=char_split)
         if not parsed.ok:  # every stored annotation was validated on its way in; never emit a broken block
             continue
         yield separator + conll.block_lines(external_id=row_id(external_id=row.external_id, uid=row.uid), text=row.text,
-                                intent=row.intent, pairs=notation.to_bio(parsed.annotation, locale=locale.tag),
+                                intent=row.intent, pairs=notation.to_bio(parsed.annotation, char_split=char_split),
                                 annotation=parsed.annotation, written=written)
         separator = "\n"
 

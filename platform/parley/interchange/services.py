@@ -27,18 +27,17 @@ from django.utils import timezone
 
 from parley.access.scoping import ALL_LOCALES, locales_for, token_locale_ids
 from parley.events.services import event_record
-from parley.locales.selectors import UnknownLocale, locale_resolve
+from parley.locales.selectors import UnknownLocale, locale_resolve, locale_unregistered
 from parley.locales.services import locale_alias_set, locale_create
 from parley.locales import cldr
 from parley.checks.registry import CheckContext, checks_evaluate, errors_in, registry
 from parley.checks.services import check_results_replace_many
 from parley.checks.targets import TargetRef
-from parley.nlu import annotation as notation
 from parley.nlu import checks as nlu_checks
 from parley.nlu.models import Intent, SlotType, Utterance
 from parley.nlu.normalize import normalize_text
-from parley.nlu.services import (intent_ensure, intent_slot_types_allow, slot_type_ensure, slots_as_json,
-                                 utterance_bulk_row, utterances_bulk_insert)
+from parley.nlu.services import (annotation_in_published_form, intent_ensure, intent_slot_types_allow,
+                                 slot_type_ensure, slots_as_json, utterance_bulk_row, utterances_bulk_insert)
 from parley.runs.services import TaskRunAbandoned, task_run_hold, task_run_progress
 
 from .formats import conll, massive, slurp
@@ -368,15 +367,17 @@ class _Schema:
                 except cldr.InvalidTag:
                     raise ValidationError(f"{tag!r} is not a BCP 47 tag") from None
                 if self.dry:
-                    from parley.locales.models import Locale
-
-                    self.locales[tag] = Locale(pk=next(self._stand_in_ids), tag=canonical,
-                                               language=cldr.parse_tag(canonical).language)
+                    stand_in = locale_unregistered(canonical)  # with the script it would be registered with
+                    stand_in.pk = next(self._stand_in_ids)
+                    self.locales[tag] = stand_in
+                    nlu_checks.locale_char_split_seed(stand_in, self.check_context)
                     return self.locales[tag]
                 loc = locale_create(tag=canonical, actor=self.actor)
                 if canonical != tag:
                     locale_alias_set(locale=loc, tag=tag, source=self.source, actor=self.actor)
                 self.locales[tag] = loc
+            # The checks and this import decide from the same Locale, once per locale and run.
+            nlu_checks.locale_char_split_seed(self.locales[tag], self.check_context)
         locale = self.locales[tag]
         if locale.pk not in self.scope:
             raise ValidationError(f"locale {locale.tag!r} is outside the locales this import may write "
@@ -469,13 +470,14 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
     if schema.create_missing and result.annotation.slots:
         schema.ensure_slot_types({s.type for s in result.annotation.slots}, intent)
     annotated = record["annot_utt"]
-    if result.annotation.slots and nlu_checks.locale_char_split(tag, context):
-        # Stored (and so exported) in MASSIVE's published form: a slot glued to its neighbours gets
-        # its notation spaces; a published row is kept as given. The file's own text stays in provenance.
-        annotated = notation.published_form(annotated)
+    if result.annotation.slots:
+        # Stored (and so exported) in MASSIVE's published form, by the rule every writer uses: a slot
+        # glued to its neighbours gets its notation spaces; a published row is kept as given. The
+        # file's own text stays in provenance.
+        annotated = annotation_in_published_form(annotated=annotated, locale=locale)
     return {
         "locale_id": locale.pk, "intent_id": intent_id, "text": text, "annotated": annotated,
-        "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, language=locale.language),
+        "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, locale=locale),
         "external_id": external_id, "partition": partition,
         # Imported with a trusted partition: the row is already in a dataset.
         "status": _PROMOTED if partition != "unassigned" else _ACCEPTED,
@@ -543,7 +545,8 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
             locale = schema.locale(tag, may_create=bool(explicit))
         except ValidationError as exc:
             return None, "locale", exc.messages[0]
-        common, field, reason = conll.as_common_row(record, file=file, locale=tag, language=locale.tag,
+        common, field, reason = conll.as_common_row(record, file=file, locale=tag,
+                                                    char_split=locale.writes_without_spaces,
                                                     label_map=options.get("label_map"))
         if common is None:
             return None, field, reason

@@ -35,6 +35,7 @@ FILES = {
     "zh.test.conll": ("zh", "", 2),
     "ja.test.conll": ("ja", "", 1),
     "ar.test.conll": ("ar", "", 2),
+    "id.test.conll": ("id", "", 1),  # the file's end: its last block, then a blank line
 }
 
 
@@ -62,7 +63,9 @@ def test_each_published_layout_imports_without_rejects_and_exports_line_for_line
         [str(r) for r in batch.rejects.all()]
     original = (PUBLISHED / name).read_text(encoding="utf-8")
     assert exported(tag).splitlines() == original.splitlines()
-    assert exported(tag) == original  # byte for byte: no blank line after the last block, as published
+    # byte for byte: after the last block a blank line where the file has one (id, ar, de, gsw, nap,
+    # de-muc, lt), none where it has none (de-ba)
+    assert exported(tag) == original
     assert run(PUBLISHED / name, create_missing=True, locale=explicit).rows_present == blocks  # idempotent
 
 

@@ -547,6 +547,7 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
             # guard keeps a group in one partition); the lines as written make the export exact.
             row["parallel_key"] = conll.parallel_key(record, partition=common["partition"], language=locale.tag)
             row["provenance"]["lines"] = record["lines"]
+            row["provenance"]["blank_line_after"] = record["blank_line_after"]
             row["provenance"]["as_imported"] = conll.fingerprint(intent=common["intent"],
                                                                  annotated=row["annotated"])
         return row, field, reason

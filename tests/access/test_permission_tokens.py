@@ -19,7 +19,7 @@ from role_clients import admin_client, api_client
 pytestmark = pytest.mark.django_db
 
 IN, OUT = "de-DE", "ja-JP"
-CREATORS = ["admin", "admin_wide_token", "admin_de_token", "de_minter", "lead", "lead_token"]
+CREATORS = ["admin", "admin_wide_token", "admin_de_token", "de_minter", "wide_minter", "lead", "lead_token"]
 OWN_EXPIRY = timedelta(days=30)
 
 
@@ -36,6 +36,10 @@ def world():
     minter_role = Role.objects.create(slug="minter", name="Token minter", group=group)
     minter = f.user("de_minter")
     membership_grant(user=minter, role=minter_role, locale=de, actor="test")
+    # The same role held in every locale: platform-wide for minting, yet it holds no more than
+    # the registry reading, so it mints no more than that, for itself or for anyone.
+    wide_minter = f.user("wide_minter")
+    membership_grant(user=wide_minter, role=minter_role, locale=None, actor="test")
     expires = timezone.now() + OWN_EXPIRY
     own_scopes = ["tokens:admin", "locales:read"]
     tokens = {
@@ -43,9 +47,9 @@ def world():
         "admin_de_token": f.token(admin, scopes=own_scopes, locales=[de], expires_at=expires)[1],
         "lead_token": f.token(lead, scopes=own_scopes, locales=[de], expires_at=expires)[1],
     }
-    actors = {"admin": admin, "lead": lead, "de_minter": minter}
+    actors = {"admin": admin, "lead": lead, "de_minter": minter, "wide_minter": wide_minter}
     owner = {"admin": "admin", "admin_wide_token": "admin", "admin_de_token": "admin", "de_minter": "de_minter",
-             "lead": "lead", "lead_token": "lead"}
+             "wide_minter": "wide_minter", "lead": "lead", "lead_token": "lead"}
     return {"de": de, "ja": ja, "actors": actors, "tokens": tokens, "owner": owner, "expires": expires}
 
 
@@ -79,6 +83,7 @@ MATRIX = {
     "admin_wide_token": [201, 403,   201,   201,    403,   403,   201],
     "admin_de_token":   [201, 403,   403,   403,    403,   403,   403],
     "de_minter":        [201, 403,   403,   403,    201,   201,   403],
+    "wide_minter":      [201, 403,   201,   201,    201,   201,   201],
     "lead":             [403, 403,   403,   403,    403,   403,   403],
     "lead_token":       [403, 403,   403,   403,    403,   403,   403],
 }
@@ -142,3 +147,21 @@ def test_admin_form_applies_the_same_rule(world):
 ])
 def test_me_says_platform_admin_only_for_platform_wide_callers(world, creator, platform_wide):
     assert api_client(world, creator).get("/api/v1/me/").json()["is_platform_admin"] is platform_wide
+
+
+@pytest.mark.parametrize("locales", [[], [IN]], ids=["no-locale-limit", "de-DE"])
+def test_a_platform_wide_minter_mints_for_a_superuser_only_what_it_holds_itself(world, locales):
+    """Minting everywhere is not holding everything: a token acting as a superuser (or anyone)
+    carries only scopes whose permissions the creator holds wherever the token would use them."""
+    root = f.user("root", superuser=True)
+    client = api_client(world, "wide_minter")
+    body = {"name": "escalate", "user": "root", "scopes": ["locales:read", "utterances:write"], "locales": locales}
+    refused = client.post("/api/v1/tokens/", body, format="json")
+    assert refused.status_code == 403, refused.content
+    assert "['utterances:write'] beyond the creator's own" in refused.json()["error"]["message"]
+    assert not ApiToken.objects.filter(user=root).exists()
+    # The lead holds utterances:write in de-DE, the minter nowhere: the same for a lead's token.
+    body.update(user="lead", locales=[IN])
+    assert client.post("/api/v1/tokens/", body, format="json").status_code == 403
+    body.update(user="root", scopes=["locales:read"], locales=locales)
+    assert client.post("/api/v1/tokens/", body, format="json").status_code == 201

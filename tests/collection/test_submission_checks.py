@@ -75,7 +75,7 @@ def test_duplicate_in_locale_uses_the_normalized_form():
     ja = f.locale("ja-JP")
     intent = f.intent("weather_query", "weather")
     row = f.utterance(ja, intent, "明日の天気", source="massive")
-    Utterance.objects.filter(pk=row.pk).update(normalized=normalize_text("明日の天気", language="ja"))  # as imports store it
+    Utterance.objects.filter(pk=row.pk).update(normalized=normalize_text("明日の天気", locale=ja))  # as imports store it
     dup = found(candidate(ja, intent, "明日 の 天気。"), "utterance.duplicate_in_locale")
     assert dup and dup[0].is_error
     assert found(candidate(ja, intent, "明後日の天気"), "utterance.duplicate_in_locale") == []

@@ -238,3 +238,33 @@ def test_rasa_responses_come_from_the_releases_approved_templates(published):
     f.template_text(draft, de, "Gleich.", register="du", status="approved")
     again = client_for(token=pipeline_token()).get(f"/api/v1/releases/{release.pk}/download/?locale=de-DE&output=rasa")
     assert again.content == response.content
+
+
+def test_rasa_and_alexa_read_a_locale_as_its_registry_script_says():
+    """Review finding 14: the downloads parsed by the tag (ja-JP: characters; pi-TH: spaces) while
+    the rows were stored by the registry's script, which a linguist set to Latn and to Thai."""
+    from parley.locales.services import locale_update
+
+    ja, pali = f.locale("ja-JP"), f.locale("pi-TH")
+    locale_update(locale=ja, actor="test", script="Latn")  # romanized Japanese
+    locale_update(locale=pali, actor="test", script="Thai")  # Pali as Thailand writes it (CLDR: Latin)
+    alarm = f.intent("alarm_set", "alarm", slots=["time", "date"])
+    f.utterance(ja, alarm, "[date : kyou] no [time : gozen goji] ni okoshite", status="promoted", partition="train")
+    f.utterance(pali, alarm, "ปลุกฉันตอน [time : ตีห้า]", status="promoted", partition="train")  # published form
+    release = release_build(release=release_create(name="core", actor="test"), actor="test")
+    client = client_for(token=pipeline_token())
+
+    def rasa_examples(tag):
+        text = client.get(f"/api/v1/releases/{release.pk}/download/?locale={tag}&output=rasa").content.decode()
+        return next(b["examples"] for b in yaml.safe_load(text)["nlu"] if b.get("intent") == "alarm_set").splitlines()
+
+    def alexa_samples(tag):
+        model = client.get(f"/api/v1/releases/{release.pk}/download/?locale={tag}&output=alexa").json()
+        return next(i["samples"] for i in model["interactionModel"]["languageModel"]["intents"]
+                    if i["name"] == "alarm_set")
+
+    assert rasa_examples("ja-JP") == ["- [kyou](date) no [gozen goji](time) ni okoshite"]
+    assert alexa_samples("ja-JP") == ["{date} no {time} ni okoshite"]
+    # the notation space is not text where the script writes no spaces: the stored text "ปลุกฉันตอนตีห้า"
+    assert rasa_examples("pi-TH") == ["- ปลุกฉันตอน[ตีห้า](time)"]
+    assert alexa_samples("pi-TH") == ["ปลุกฉันตอน{time}"]

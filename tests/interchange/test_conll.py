@@ -157,3 +157,18 @@ def conll_limits():
     from parley.interchange.services import archive_limits
 
     return archive_limits()
+
+
+@pytest.mark.parametrize("index", ["²", "١", "9" * 5000], ids=["superscript-two", "arabic-indic-one", "5000-digits"])
+def test_an_index_column_int_cannot_read_rejects_its_block_not_the_batch(tmp_path, index):
+    """str.isdigit() is true for "²", "١" and a digit run longer than int() reads (4,300 digits):
+    such a line is one rejected block with its line number; the other blocks are written."""
+    f.locale("en-US")
+    text = (f"# intent: alarm_set\n# id: bad\n{index}\twake\talarm_set\tO\n\n"
+            "# intent: alarm_set\n# id: good\n1\twake\talarm_set\tO\n2\tme\talarm_set\tO\n")
+    batch = run(_write(tmp_path / "en-US.train.conll", text), create_missing=True)
+    assert (batch.status, batch.rows_accepted, batch.rows_rejected) == ("completed", 1, 1)
+    reject = batch.rejects.get()
+    assert (reject.line, reject.field) == (3, "(line)") and reject.reason.startswith("line 3")
+    assert len(reject.reason) < 300
+    assert list(Utterance.objects.values_list("text", flat=True)) == ["wake me"]

@@ -297,3 +297,62 @@ def test_holiday_questions_of_a_japanese_locale_come_out_in_the_published_form(r
         ("[event_name : 元日] はいつ", "元日はいつ")]
     for row in exported("ja-JP"):
         assert_loader_aligns(row)
+
+
+# --------------------------------------------------------------------------- a script a linguist overrode
+
+# Romanized Japanese (ja-JP's script set to Latn: written with spaces) and Pali as Thailand writes
+# it (pi-TH: CLDR says Latin script, a linguist sets Thai: written without spaces; the Thai
+# sentence of the parser tests stands in for its text).
+ROMAJI = {**JA_JP, "id": "r1", "utt": "kyou no gozen goji ni okoshite",
+          "annot_utt": "[date : kyou] no [time : gozen goji] ni okoshite"}
+PALI_THAI = {**JA_JP, "id": "p1", "locale": "pi-TH", "utt": "ปลุกฉันตอนตีห้า", "annot_utt": "ปลุกฉันตอน[time : ตีห้า]"}
+
+
+@pytest.fixture
+def overridden():
+    from parley.locales.services import locale_update
+
+    locale_update(locale=f.locale("ja-JP"), actor="test", script="Latn")
+    locale_update(locale=f.locale("pi-TH"), actor="test", script="Thai")
+
+
+def conll_tokens_and_tags(block: str) -> list[tuple[str, str]]:
+    return [tuple(line.split("\t")[1::2]) for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_a_script_a_linguist_overrode_decides_storage_and_every_export_alike(overridden, tmp_path):
+    """Review finding 14: imports asked the registry, exports the tag; now every step asks the
+    registry's Locale (`writes_without_spaces`), so an overridden script tokenizes one way throughout."""
+    from parley.interchange.exports import conll_blocks
+
+    batch = run_import(tmp_path, [ROMAJI, PALI_THAI])
+    assert (batch.rows_accepted, batch.rows_rejected) == (2, 0), list(batch.rejects.values())
+    romaji, pali = Utterance.objects.get(external_id="r1"), Utterance.objects.get(external_id="p1")
+    # Stored: romaji as given, words as written; Pali in the published form, ICU's word breaks.
+    assert (romaji.text, romaji.annotated) == (ROMAJI["utt"], ROMAJI["annot_utt"])
+    assert romaji.normalized == "kyou no gozen goji ni okoshite"
+    assert (pali.text, pali.annotated) == (PALI_THAI["utt"], "ปลุกฉันตอน [time : ตีห้า]")
+    assert pali.slots == [{"type": "time", "value": "ตีห้า", "start": 10, "end": 15}]
+    assert pali.normalized.replace(" ", "") == pali.text and " " in pali.normalized
+    # MASSIVE (the SQL and the Python lines alike): as stored, and MASSIVE's loader, told how each
+    # locale is written, gives every token its label.
+    [romaji_out], [pali_out] = exported("ja-JP"), exported("pi-TH")
+    assert romaji_out == ROMAJI and pali_out == {**PALI_THAI, "annot_utt": pali.annotated}
+    assert_loader_aligns(romaji_out, char_split=())
+    assert_loader_aligns(pali_out, char_split=("pi-TH",))
+    # CoNLL: the same tokens, and read back it is the same annotation.
+    romaji_block = "".join(conll_blocks(locale=locale_resolve("ja-JP")))
+    assert conll_tokens_and_tags(romaji_block) == [("kyou", "B-date"), ("no", "O"), ("gozen", "B-time"),
+                                                   ("goji", "I-time"), ("ni", "O"), ("okoshite", "O")]
+    pali_block = "".join(conll_blocks(locale=locale_resolve("pi-TH")))
+    assert conll_tokens_and_tags(pali_block) == [(ch, "O") for ch in "ปลุกฉันตอน"] + [
+        (ch, "B-time" if i == 0 else "I-time") for i, ch in enumerate("ตีห้า")]
+    for tag, block, stored in (("ja-JP", romaji_block, romaji), ("pi-TH", pali_block, pali)):
+        path = tmp_path / f"{tag}.test.conll"
+        path.write_text(block, encoding="utf-8")
+        again = import_batch_run(batch=import_batch_create(format="conll", path=str(path), actor="test",
+                                                           create_missing=True), actor="test")
+        assert again.rows_accepted == 1, list(again.rejects.values())
+        back = Utterance.objects.get(locale__tag=tag, source="conll")
+        assert (back.text, back.annotated, back.slots) == (stored.text, stored.annotated, stored.slots)

@@ -39,7 +39,7 @@ def test_import_keeps_every_field_and_exports_row_for_row(registry, tmp_path):
     ja = Utterance.objects.get(locale__tag="ja-JP")
     # ICU word segmentation: words are separated, and spacing in the input does not matter.
     assert ja.normalized.startswith("今週 の ")
-    assert normalize_text("今週の 午前五時に、起こして！", language="ja") == ja.normalized
+    assert normalize_text("今週の 午前五時に、起こして！", locale=ja.locale) == ja.normalized
     for row in (EN, DE, JA, SL):
         exported = list(massive_rows(locale=locale_resolve(row["locale"])))
         originals = [r for r in (EN, DE, JA, SL, EN2) if r["locale"] == row["locale"]]

@@ -6,7 +6,7 @@ import factories as f
 from parley.events.models import Event
 from parley.locales.models import Locale
 from parley.locales.selectors import (UnknownLocale, locale_export_tag, locale_fallback_chain,
-                                      locale_resolve)
+                                      locale_resolve, locale_unregistered)
 from parley.locales.services import (locale_parent_set, locale_status_change, locale_update,
                                      locales_bootstrap)
 
@@ -81,6 +81,30 @@ def test_edited_cldr_fields_become_overrides():
     assert loc.first_day_of_week == "sun" and loc.overridden_fields == ["first_day_of_week"]
     with pytest.raises(ValidationError):
         locale_update(locale=loc, actor="test", status="launched")
+
+
+@pytest.mark.parametrize(
+    "tag", ["ja-JP", "JA-jp", "ja_JP", "ja", "zh", "zh-CN", "zh-TW", "zh-Hans-CN", "zh-Hant-TW", "zh-HK", "yue",
+            # CLDR's "LB letters" scripts beyond MASSIVE's three: Thai, Khmer, Lao, Myanmar
+            "th-TH", "km-KH", "lo-LA", "my-MM"])
+def test_locales_of_scripts_written_without_spaces(tag):
+    assert locale_unregistered(tag).writes_without_spaces  # what registering the tag gives
+    assert f.locale(locale_unregistered(tag).tag).writes_without_spaces
+
+
+@pytest.mark.parametrize("tag", ["en-US", "ar-SA", "ko-KR", "jv-ID", "zu", "sr-Latn", "bo-CN", "ja-Latn-JP"])
+def test_locales_written_with_spaces(tag):
+    assert not locale_unregistered(tag).writes_without_spaces
+    assert not f.locale(locale_unregistered(tag).tag).writes_without_spaces
+
+
+def test_the_registry_s_script_decides_so_a_linguist_s_override_wins():
+    ja, pali = f.locale("ja-JP"), f.locale("pi-TH")  # CLDR: ja in Jpan, Pali in Latin script
+    assert ja.writes_without_spaces and not pali.writes_without_spaces
+    locale_update(locale=ja, actor="test", script="Latn")  # romanized Japanese
+    locale_update(locale=pali, actor="test", script="Thai")  # Pali as Thailand writes it
+    assert not locale_resolve("ja-JP").writes_without_spaces and locale_resolve("pi-TH").writes_without_spaces
+    assert Locale.objects.get(tag="pi-TH").overridden_fields == ["script"]
 
 
 def test_bootstrap_of_1000_languages():

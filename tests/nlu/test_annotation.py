@@ -11,7 +11,6 @@ from parley.nlu.annotation import (
     Issue,
     Slot,
     from_bio,
-    is_char_split_locale,
     parse,
     plain_text,
     published_form,
@@ -42,7 +41,7 @@ def only_error(result, code: str) -> Issue:
 def test_english_two_slots():
     utt = "wake me up at five am this week"
     annot = "wake me up at [time : five am] [date : this week]"
-    result = parse(annot, utt=utt, locale="en-US")
+    result = parse(annot, utt=utt)
     assert result.ok and result.errors == [] and result.warnings == []
     assert result.annotation == Annotation(
         utt, (Slot("time", "five am", 14, 21), Slot("date", "this week", 22, 31))
@@ -55,7 +54,7 @@ def test_english_two_slots():
 def test_japanese_no_spaces_around_brackets():
     annot = "[date : 明日]の[place_name : 東京]の天気は"
     utt = "明日の東京の天気は"
-    result = parse(annot, utt=utt, locale="ja-JP")
+    result = parse(annot, utt=utt, char_split=True)
     assert result.ok, result.errors
     assert result.annotation.text == utt
     assert result.annotation.slots == (
@@ -63,13 +62,13 @@ def test_japanese_no_spaces_around_brackets():
         Slot("place_name", "東京", 3, 5),
     )
     assert serialize(result.annotation) == annot
-    assert token_count(utt, locale="ja-JP") == 9
+    assert token_count(utt, char_split=True) == 9
 
 
 def test_arabic():
     utt = "أيقظني الساعة الخامسة صباحا هذا الأسبوع"
     annot = "أيقظني [time : الساعة الخامسة صباحا] [date : هذا الأسبوع]"
-    result = parse(annot, utt=utt, locale="ar-SA")
+    result = parse(annot, utt=utt)
     assert result.ok, result.errors
     assert [s.type for s in result.annotation.slots] == ["time", "date"]
     assert [utt[s.start:s.end] for s in result.annotation.slots] == [
@@ -206,27 +205,27 @@ def test_text_mismatch_when_utt_is_longer():
 
 def test_token_count_mismatch_english():
     # Text matches, but the slot ends inside a token: BIO tokens cannot line up with utt's.
-    result = parse("call [person : john]'s phone", utt="call john's phone", locale="en-US")
+    result = parse("call [person : john]'s phone", utt="call john's phone")
     issue = only_error(result, "token_count_mismatch")
     assert issue.position == 5 and "utt" in issue.message
 
 
 def test_token_count_mismatch_english_reported_with_text_mismatch():
-    result = parse("wake me at [time : five am]", utt="wake me at five", locale="en")
+    result = parse("wake me at [time : five am]", utt="wake me at five")
     assert codes(result.errors) == ["text_mismatch", "token_count_mismatch"]
     assert result.errors[1].position == len("wake me at five")
 
 
 def test_token_count_mismatch_japanese_counts_characters():
     # Same whitespace token count (1 vs 1) but one character fewer.
-    result = parse("[date : 明日]の天気", utt="明日天気", locale="ja-JP")
+    result = parse("[date : 明日]の天気", utt="明日天気", char_split=True)
     assert codes(result.errors) == ["text_mismatch", "token_count_mismatch"]
     assert result.errors[1].position == 2
 
 
-def test_japanese_slot_glued_to_text_needs_the_locale():
-    assert parse("[date : 明日]の天気", utt="明日の天気", locale="ja").ok
-    # Without a ja/zh locale, tokens are whitespace tokens and the slot ends inside one.
+def test_japanese_slot_glued_to_text_needs_char_split():
+    assert parse("[date : 明日]の天気", utt="明日の天気", char_split=True).ok
+    # Without char split (a locale written with spaces), tokens are whitespace tokens and the slot ends inside one.
     result = parse("[date : 明日]の天気", utt="明日の天気")
     assert codes(result.errors) == ["token_count_mismatch"]
 
@@ -261,25 +260,16 @@ def test_non_string_input_is_a_type_error():
 # --------------------------------------------------------------------------- locales/tokens
 
 
-@pytest.mark.parametrize(
-    "locale", ["ja-JP", "JA-jp", "ja_JP", "ja", "zh", "zh-CN", "zh-TW", "zh-Hans-CN", "zh-Hant-TW", "zh-HK", "yue",
-               # CLDR's "LB letters" scripts beyond MASSIVE's three: Thai, Khmer, Lao, Myanmar
-               "th-TH", "km-KH", "lo-LA", "my-MM"]
-)
-def test_char_split_locales(locale):
-    assert is_char_split_locale(locale)
-    assert token_count("明日 の天気", locale=locale) == 5
-
-
-@pytest.mark.parametrize("locale", [None, "", "en-US", "ar-SA", "ko-KR", "jv-ID", "zu", "sr-Latn", "bo-CN", "!!"])
-def test_whitespace_locales(locale):
-    assert not is_char_split_locale(locale)
-    assert token_count("  wake me\tup\u3000now ", locale=locale) == 4
+def test_char_split_tokens_are_characters_and_whitespace_tokens_otherwise():
+    # Whether a locale is char split is the registry's answer (tests/locales, Locale.writes_without_spaces).
+    assert token_count("明日 の天気", char_split=True) == 5
+    assert token_count("  wake me\tup\u3000now ", char_split=True) == 11
+    assert token_count("  wake me\tup\u3000now ") == 4
 
 
 def test_tokenize():
     assert tokenize("a  b") == ["a", "b"]
-    assert tokenize("明日 の", locale="zh-CN") == ["明", "日", "の"]
+    assert tokenize("明日 の", char_split=True) == ["明", "日", "の"]
 
 
 # --------------------------------------------------------------------------- construction
@@ -315,9 +305,9 @@ def test_to_bio_english():
 
 def test_to_bio_japanese():
     a = parse("[date : 明日]の[place_name : 東京]の天気は").annotation
-    pairs = to_bio(a, locale="ja-JP")
+    pairs = to_bio(a, char_split=True)
     assert pairs[:4] == [("明", "B-date"), ("日", "I-date"), ("の", "O"), ("東", "B-place_name")]
-    assert from_bio(pairs, locale="ja-JP") == a
+    assert from_bio(pairs, char_split=True) == a
 
 
 def test_from_bio_lenient_and_strict():
@@ -365,23 +355,23 @@ def test_roundtrip_parse_serialize(annotation):
 
 
 @FAST
-@given(annotations(), st.sampled_from([None, "en-US", "ja-JP"]))
-def test_token_count_rule_matches_counting_bio_tokens(annotation, locale):
+@given(annotations(), st.booleans())
+def test_token_count_rule_matches_counting_bio_tokens(annotation, char_split):
     # parse() decides the common case from slot boundaries alone; it must agree with the rule
     # as MASSIVE states it: the annotation's tokens (per slot value) count as many as utt's.
-    result = parse(serialize(annotation), utt=annotation.text, locale=locale)
-    mismatch = len(to_bio(annotation, locale=locale)) != token_count(annotation.text, locale=locale)
+    result = parse(serialize(annotation), utt=annotation.text, char_split=char_split)
+    mismatch = len(to_bio(annotation, char_split=char_split)) != token_count(annotation.text, char_split=char_split)
     assert any(i.code == "token_count_mismatch" for i in result.errors) == mismatch
 
 
-def _check_never_raises(s: str, utt: str | None, locale: str | None) -> None:
+def _check_never_raises(s: str, utt: str | None, char_split: bool) -> None:
     result = parse(s, utt=utt, slot_types={"time", "date"}, allowed_slot_types={"time"},
-                   locale=locale)
+                   char_split=char_split)
     assert result.ok == (not result.errors)
     for issue in result.errors + result.warnings:
         assert isinstance(issue.code, str) and issue.message
         assert issue.position is None or 0 <= issue.position <= max(len(s), len(utt or ""))
-    if result.annotation is not None and not is_char_split_locale(locale):
+    if result.annotation is not None and not char_split:
         # Anything accepted as well formed serializes back to the exact input.
         assert serialize(result.annotation) == s
     elif result.annotation is not None:
@@ -389,16 +379,16 @@ def _check_never_raises(s: str, utt: str | None, locale: str | None) -> None:
         # published form stand for the same annotation.
         spaced = serialize(result.annotation, spaced=True)
         if utt is None:
-            assert parse(spaced, locale=locale).annotation == result.annotation
-            assert parse(published_form(s), locale=locale).annotation == result.annotation
+            assert parse(spaced, char_split=True).annotation == result.annotation
+            assert parse(published_form(s), char_split=True).annotation == result.annotation
     else:
         assert result.errors
 
 
 @FAST
-@given(st.text(), st.none() | st.text(), st.sampled_from([None, "en-US", "ja-JP", "zh"]))
-def test_parse_never_raises_on_arbitrary_text(s, utt, locale):
-    _check_never_raises(s, utt, locale)
+@given(st.text(), st.none() | st.text(), st.booleans())
+def test_parse_never_raises_on_arbitrary_text(s, utt, char_split):
+    _check_never_raises(s, utt, char_split)
 
 
 # Single characters, plus fragments so that well-formed slots (e.g. "[time : a]", or built from
@@ -415,10 +405,10 @@ bracket_heavy_st = st.text(alphabet="[[]]:: ::  ab明\t", max_size=40) | st.list
 @given(
     bracket_heavy_st,
     st.none() | st.text(alphabet=st.sampled_from(list(" ab明:")), max_size=10),
-    st.sampled_from([None, "en-US", "ja-JP"]),
+    st.booleans(),
 )
-def test_parse_never_raises_on_bracket_heavy_text(s, utt, locale):
-    _check_never_raises(s, utt, locale)
+def test_parse_never_raises_on_bracket_heavy_text(s, utt, char_split):
+    _check_never_raises(s, utt, char_split)
 
 
 token_char_st = st.characters(
@@ -458,9 +448,9 @@ def test_bio_roundtrip_whitespace(annotation):
 @FAST
 @given(bio_annotations(char_split=True))
 def test_bio_roundtrip_characters(annotation):
-    pairs = to_bio(annotation, locale="zh-CN")
+    pairs = to_bio(annotation, char_split=True)
     assert len(pairs) == len(annotation.text)
-    assert from_bio(pairs, locale="zh-CN") == annotation
+    assert from_bio(pairs, char_split=True) == annotation
 
 
 # --------------------------------------------------------------------------- scripts written without spaces
@@ -468,23 +458,23 @@ def test_bio_roundtrip_characters(annotation):
 
 def test_spaced_chinese_row_as_massive_publishes_it():
     # issue 14: MASSIVE's zh-CN row, refused before as "text_mismatch at 2"
-    result = parse("[date : 这周] [time : 五点] 叫我起床", utt="这周五点叫我起床", locale="zh-CN")
+    result = parse("[date : 这周] [time : 五点] 叫我起床", utt="这周五点叫我起床", char_split=True)
     assert result.ok, result.errors
     assert result.annotation == Annotation("这周五点叫我起床", (Slot("date", "这周", 0, 2), Slot("time", "五点", 2, 4)))
     assert serialize(result.annotation, spaced=True) == "[date : 这周] [time : 五点] 叫我起床"
 
 
 def test_unspaced_japanese_and_utt_keeping_some_of_the_spaces_are_accepted_too():
-    assert parse("[date : 明日]の[time : 朝六時]に起こして", utt="明日の朝六時に起こして", locale="ja-JP").ok
+    assert parse("[date : 明日]の[time : 朝六時]に起こして", utt="明日の朝六時に起こして", char_split=True).ok
     # a real space in utt on one side of the slot (code switching), none on the other
-    result = parse("用 [app_name : spotify] 播放", utt="用 spotify播放", locale="zh-TW")
+    result = parse("用 [app_name : spotify] 播放", utt="用 spotify播放", char_split=True)
     assert result.ok and result.annotation.slots == (Slot("app_name", "spotify", 2, 9),)
 
 
 def test_without_utt_the_notation_spaces_are_not_text():
-    assert plain_text("[date : 明日] の [time : 朝六時] に起こして", locale="ja-JP") == "明日の朝六時に起こして"
+    assert plain_text("[date : 明日] の [time : 朝六時] に起こして", char_split=True) == "明日の朝六時に起こして"
     assert plain_text("[date : 明日]  の", char_split=True) == "明日 の"  # a second space is text
-    assert plain_text("ปลุกฉันตอน [time : ตีห้า]", locale="th-TH") == "ปลุกฉันตอนตีห้า"
+    assert plain_text("ปลุกฉันตอน [time : ตีห้า]", char_split=True) == "ปลุกฉันตอนตีห้า"
 
 
 def test_published_form_sets_slots_off_and_changes_nothing_else():
@@ -496,14 +486,14 @@ def test_published_form_sets_slots_off_and_changes_nothing_else():
 
 
 def test_spaced_notation_is_a_text_mismatch_where_the_script_writes_spaces():
-    result = parse("[date : 这周] [time : 五点] 叫我起床", utt="这周五点叫我起床", locale="ko-KR")
+    result = parse("[date : 这周] [time : 五点] 叫我起床", utt="这周五点叫我起床")
     assert [i.code for i in result.errors][:1] == ["text_mismatch"]
-    result = parse("[date : 这周] [time : 五点] 叫我起床", utt="这周六点叫我起床", locale="zh-CN")
+    result = parse("[date : 这周] [time : 五点] 叫我起床", utt="这周六点叫我起床", char_split=True)
     assert [(i.code, i.position) for i in result.errors][:1] == [("text_mismatch", 2)]
 
 
 def test_a_case_only_difference_is_a_warning_and_the_slots_follow_utt():
-    result = parse("what is on [date : Friday]", utt="what is on friday", locale="en-US")
+    result = parse("what is on [date : Friday]", utt="what is on friday")
     assert result.ok
     assert [(i.code, i.position) for i in result.warnings] == [("text_case_mismatch", 11)]
     assert result.annotation == Annotation("what is on friday", (Slot("date", "friday", 11, 17),))

@@ -101,6 +101,19 @@ def test_run_again_is_for_who_may_start_that_work_in_its_locales():
     assert again.status_code == 400 and "status" in again.json()["error"]["fields"]
 
 
+def test_run_again_through_a_token_needs_runs_read_too():
+    """The 202 answer is the whole run (args, result, error): a token that may not read runs is
+    refused before anything is queued, even when it carries the kind's own scope."""
+    de = f.locale("de-DE")
+    lead = f.member("locale_lead", de, username="lead_de")
+    promotion = failed_run("datasets.promote", PROMOTE_TASK, locale_tag="de-DE", args={"locales": ["de-DE"]})
+    refused = api(lead, token_scopes=["datasets:write"]).post(f"/api/v1/task-runs/{promotion.pk}/run-again/")
+    assert refused.status_code == 403 and "runs:read" in refused.json()["error"]["message"]
+    assert "args" not in refused.json()
+    promotion.refresh_from_db()
+    assert (promotion.status, promotion.error) == ("failed", "worker lost: ...")
+
+
 def test_an_import_run_is_run_again_only_by_a_platform_admin_and_queues_its_batch(tmp_path):
     de = f.locale("de-DE")
     lead = f.member("locale_lead", de, username="lead")
@@ -194,3 +207,137 @@ def test_a_lost_build_says_so_on_its_release_until_a_later_run_publishes_it(djan
         assert api(admin).post(f"/api/v1/task-runs/{run.pk}/run-again/").status_code == 202
     run.refresh_from_db(), release.refresh_from_db()
     assert (run.status, release.status, release.error) == ("succeeded", "published", "")
+
+
+def declared_lost(run):
+    """What the sweeper does to a worker that stopped beating (stalled, paused, cut off)."""
+    TaskRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=60))
+    assert task_runs_sweep()["lost"] == 1
+
+
+def outcome_events(run):
+    return list(Event.objects.filter(target_id=str(run.pk), verb__in=["task_run.succeeded", "task_run.failed"])
+                .values_list("verb", flat=True))
+
+
+@pytest.mark.parametrize("then", ["reports progress", "returns", "raises"])
+def test_a_worker_whose_run_was_declared_lost_stops_and_overwrites_nothing(settings, then):
+    """A worker the sweeper gave up on may still be running (it was paused or cut off, not dead):
+    its next progress report stops the body, and neither its result nor its error replaces the
+    sweeper's "worker lost"."""
+    settings.PARLEY_TASK_STALE_SECONDS = 30
+    run = TaskRun.objects.create(kind="tests.body", args={}, task_name=IMPORT_TASK, dispatched_at=timezone.now())
+    steps = []
+
+    def body(held, report):
+        report(1, 3)
+        steps.append(1)
+        declared_lost(held)
+        if then == "reports progress":
+            report(2, 3)
+            steps.append(2)
+        elif then == "raises":
+            raise ValueError("the lost worker's own failure")
+        return {"done": 3}
+
+    run_recorded(run.pk, body)
+    run.refresh_from_db()
+    assert steps == [1]
+    assert run.status == "failed" and run.lost_at is not None and run.error.startswith("worker lost")
+    assert (run.done, run.result) == (1, {})
+    assert outcome_events(run) == []
+
+
+def test_a_worker_whose_run_was_run_again_elsewhere_leaves_it_to_the_new_attempt(settings):
+    from parley.runs.services import task_run_again, task_run_start
+
+    settings.PARLEY_TASK_STALE_SECONDS = 30
+    run = TaskRun.objects.create(kind="tests.body", args={}, task_name=IMPORT_TASK, dispatched_at=timezone.now())
+    calls = []
+
+    def first(held, report):
+        declared_lost(held)
+        task_run_again(run=TaskRun.objects.get(pk=held.pk), actor="test")
+        assert task_run_start(run=TaskRun.objects.get(pk=held.pk)).attempts == 2  # another worker took it
+        calls.append("first")
+        report(5)  # the first worker: no longer its run
+        calls.append("first went on")
+        return {"by": "first"}
+
+    run_recorded(run.pk, first)
+    run.refresh_from_db()
+    assert calls == ["first"]
+    assert (run.status, run.attempts, run.done, run.lost_at) == ("running", 2, 0, None)
+    assert outcome_events(run) == []
+
+
+def test_the_message_of_a_celery_retry_runs_a_run_whose_attempt_failed():
+    """Promotion, release builds and holidays retry a connection error (autoretry_for): Celery
+    sends the retry as a new message after run_recorded recorded the failure, so a failed run must
+    stay claimable by a later message (the duplicate sends are prevented at sending instead)."""
+    run = TaskRun.objects.create(kind="tests.flaky", args={}, task_name=PROMOTE_TASK)
+    seen = []
+
+    def body(held, report):
+        seen.append(held.attempts)
+        if held.attempts == 1:
+            raise ConnectionError("the database blinked")
+        return {"ok": True}
+
+    with pytest.raises(ConnectionError):
+        run_recorded(run.pk, body)  # what Celery then retries
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert run_recorded(run.pk, body) == {"ok": True}  # the retry's message
+    run.refresh_from_db()
+    assert seen == [1, 2] and (run.status, run.attempts, run.error) == ("succeeded", 2, "")
+
+
+def test_the_sweeper_waits_from_when_a_run_was_queued_again_not_from_its_creation(settings):
+    """Run again keeps the row (and its creation time): the outbox's grace counts from `queued_at`,
+    so the sweeper leaves a run just queued again to its own on-commit send."""
+    from parley.runs.services import task_run_again
+
+    settings.PARLEY_TASK_DISPATCH_RETRY_SECONDS = 30
+    f.locale("de-DE")
+    run = failed_run("datasets.promote", PROMOTE_TASK, locale_tag="de-DE", args={"locales": ["de-DE"]})
+    TaskRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    task_run_again(run=run, actor="test")  # its on-commit send has not run yet (the test's transaction)
+    run.refresh_from_db()
+    assert run.status == "queued" and run.dispatched_at is None
+    assert task_runs_sweep() == {"lost": 0, "sent": 0, "unsent": 0}
+    run.refresh_from_db()
+    assert run.status == "queued"
+    later = timezone.now() + timedelta(seconds=31)
+    assert task_runs_sweep(now=later)["sent"] == 1  # never sent at all: the sweeper's to send
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.dispatched_at is not None
+
+
+@pytest.mark.redis
+def test_a_queued_run_is_sent_once_however_many_senders_race(settings):
+    """The on-commit hook and a sweep may both try to send a run: the first to claim it (sets
+    `dispatched_at` where it is empty) sends; the other sends nothing. Counted on Redis itself."""
+    import os
+    import uuid
+
+    import redis
+
+    from parley.config.celery import app
+    from parley.runs.services import task_run_dispatch
+
+    queue = f"parley-test-once-{uuid.uuid4().hex[:8]}"
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    broker = redis.Redis.from_url(app.conf.broker_url or os.environ["REDIS_URL"])
+    try:
+        run = TaskRun.objects.create(kind="datasets.promote", args={"locales": ["de-DE"]}, task_name=PROMOTE_TASK,
+                                     locale_tag="de-DE")
+        sent = [task_run_dispatch(run_id=run.pk), task_run_dispatch(run_id=run.pk)]
+        assert sent == [True, None]
+        assert broker.llen(queue) == 1
+        run.refresh_from_db()
+        assert run.dispatched_at is not None and run.dispatch_error == ""
+    finally:
+        broker.delete(queue)
+        app.conf.task_always_eager, app.conf.task_default_queue = previous

@@ -29,7 +29,7 @@ def test_queued_run_without_a_worker_is_reported(queue_without_worker, settings)
     admin = f.member("platform_admin", None, username="root")
     fresh = TaskRun.objects.create(kind="interchange.import", args={})
     stale = TaskRun.objects.create(kind="interchange.import", args={})
-    TaskRun.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(seconds=90))
+    TaskRun.objects.filter(pk=stale.pk).update(queued_at=timezone.now() - timedelta(seconds=90))
     client = APIClient()
     client.force_authenticate(admin)
     assert client.get(f"/api/v1/task-runs/{fresh.pk}/").json()["waiting"] == ""  # still within the grace period
@@ -50,7 +50,7 @@ def test_worker_on_the_queue_is_seen(celery_worker_process):
 @pytest.mark.django_db
 def test_eager_mode_never_reports_waiting():
     run = TaskRun.objects.create(kind="x", args={})
-    TaskRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(days=1))
+    TaskRun.objects.filter(pk=run.pk).update(queued_at=timezone.now() - timedelta(days=1))
     admin = f.member("platform_admin", None, username="root")
     client = APIClient()
     client.force_authenticate(admin)

@@ -5,6 +5,7 @@ import os
 import signal
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -92,3 +93,71 @@ def test_a_worker_killed_mid_import_fails_the_batch_within_a_minute_and_it_runs_
             stop_celery_worker(second)
         if first.poll() is None:
             stop_celery_worker(first)
+
+
+@pytest.mark.worker
+def test_a_paused_worker_declared_lost_and_resumed_leaves_the_batch_to_the_run_again(transactional_db, tmp_path):
+    """A worker that stops (SIGSTOP: a stalled VM, a long GC, a cut-off network) is declared lost,
+    and run again on another worker; when the first one resumes, it notices at its next chunk and
+    stops: it writes no rows, rejects or counts into the batch and records no outcome over the
+    second attempt's (before: it finished its own copy of the import over the other's)."""
+    from parley.nlu.models import Utterance
+    from parley.runs.services import task_runs_sweep
+
+    rows_total = 20_000
+    f.locale("en-US")
+    admin = f.member("platform_admin", None, username="root")
+    client = APIClient()
+    client.force_authenticate(admin)
+    queue = f"parley-test-paused-{uuid.uuid4().hex[:8]}"
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first_log.touch(), second_log.touch()
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    first = start_celery_worker(queue, first_log, settings.PARLEY_RELEASES_DIR, env=FAST_SWEEP)
+    second = None
+    try:
+        rows = jsonl(*[{**EN, "id": str(i), "utt": f"wake me up at five am {i}",
+                        "annot_utt": f"wake me up at [time : five am] {i}"} for i in range(rows_total)])
+        response = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("big.jsonl", rows.encode()),
+                                                    "format": "massive", "create_missing": "true"}, format="multipart")
+        assert response.status_code == 202, response.content
+        batch = ImportBatch.objects.get(pk=response.json()["id"])
+
+        def mid_import():
+            batch.refresh_from_db()
+            return batch.status == ImportBatch.Status.VALIDATING and batch.rows_read > 0
+        wait_until(mid_import, 120, "the import's first chunk", first_log)
+        os.kill(first.pid, signal.SIGSTOP)
+        run = TaskRun.objects.get(pk=batch.task_run_id)
+        assert (run.status, run.attempts) == ("running", 1)
+        # Its heartbeat is stale (as after PARLEY_TASK_STALE_SECONDS): the sweeper gives up on it.
+        TaskRun.objects.filter(pk=run.pk).update(heartbeat_at=run.heartbeat_at - timedelta(hours=1))
+        assert task_runs_sweep()["lost"] == 1
+        batch.refresh_from_db()
+        assert batch.status == ImportBatch.Status.FAILED and "worker lost" in batch.error
+
+        second = start_celery_worker(queue, second_log, settings.PARLEY_RELEASES_DIR, env=FAST_SWEEP)
+        assert client.post(f"/api/v1/task-runs/{run.pk}/run-again/").status_code == 202
+
+        def second_attempt_started():
+            run.refresh_from_db()
+            return run.attempts == 2
+        wait_until(second_attempt_started, 60, "the second attempt", second_log)
+        os.kill(first.pid, signal.SIGCONT)
+        wait_until(lambda: "abandoned, nothing more recorded" in first_log.read_text(), 60,
+                   "the resumed worker stopping", first_log)
+        run = wait_for_run(run, timeout=300)
+        assert (run.status, run.attempts) == (TaskRun.Status.SUCCEEDED, 2), (run.error, second_log.read_text()[-3000:])
+        batch.refresh_from_db()
+        assert (batch.status, batch.rows_read, batch.rows_accepted, batch.rows_rejected) == (
+            "completed", rows_total, rows_total, 0)
+        assert Utterance.objects.count() == rows_total
+        assert "Traceback" not in first_log.read_text()
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = previous
+        if first.poll() is None:
+            os.kill(first.pid, signal.SIGCONT)
+            stop_celery_worker(first)
+        if second is not None:
+            stop_celery_worker(second)

@@ -171,8 +171,9 @@ class TaskRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     serializer_class = TaskRunSerializer
     filterset_fields = ["kind", "status", "locale_tag"]
-    # "run again" asks for the scope of the run's own kind of work (runs.kinds.run_again_refusal).
-    required_scopes = {"read": "runs:read", "POST": NO_SCOPE_NEEDED}
+    # "run again" answers with the whole run (args, result, error), so it needs runs:read; the
+    # scope of the run's own kind of work is asked on top (runs.kinds.run_again_refusal).
+    required_scopes = {"read": "runs:read", "POST": "runs:read"}
 
     def get_queryset(self):
         actor = actor_of(self.request)

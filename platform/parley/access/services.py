@@ -84,8 +84,10 @@ def token_mint_problems(*, creator, creator_token=None, user, scopes, locales, e
     The rule: a token never grants more than its creator holds. Its scopes are within the
     creating token's scopes and backed by the creator's roles in the token's locales; its locale
     limit within the creator's; it expires no later than the creating token; and it acts as the
-    creator itself, unless the creator is a platform-wide admin (holds the permission to mint in
-    every locale, through a token without a locale limit).
+    creator itself, unless the creator is platform-wide (holds the permission to mint in every
+    locale, through a token without a locale limit). A token acting as another user carries a
+    scope only where the creator holds each of its permissions wherever that user's token would
+    use it, whoever the creator is (minting everywhere is not holding everything).
     """
     reach = locales_for(creator, MINT_PERMISSION, creator_token)
     if not reach:
@@ -104,10 +106,16 @@ def token_mint_problems(*, creator, creator_token=None, user, scopes, locales, e
             problems["locales"] = f"{outside} outside the creator's own locales"
     beyond = []
     for scope in sorted(set(scopes)):
+        needs = SCOPE_NEEDS.get(scope, ())
         if creator_token is not None and scope not in creator_token.scopes:
             beyond.append(scope)
-        elif not platform_wide and scope in SCOPE_NEEDS and not any(
-                _reaches(locales_for(creator, perm, creator_token), wanted) for perm in SCOPE_NEEDS[scope]):
+        elif needs and not any(_reaches(locales_for(creator, perm, creator_token), wanted) for perm in needs):
+            beyond.append(scope)
+        elif user.pk != creator.pk and not all(
+                _covers(locales_for(creator, perm, creator_token), _within(locales_for(user, perm), wanted))
+                for perm in needs):
+            # Minting everywhere is not holding everything: a token acting as another user (a
+            # superuser, say) would use that user's grants wherever the creator lacks them.
             beyond.append(scope)
     if beyond:
         problems["scopes"] = f"{beyond} beyond the creator's own"
@@ -115,6 +123,20 @@ def token_mint_problems(*, creator, creator_token=None, user, scopes, locales, e
     if own_expiry is not None and (expires_at is None or expires_at > own_expiry):
         problems["expires_at"] = f"must be no later than the creating token's expiry ({own_expiry.isoformat()})"
     return problems
+
+
+def _within(scope, limit: frozenset):
+    """A permission held in `scope`, through a token limited to `limit` (empty: no limit)."""
+    if not limit:
+        return scope
+    return limit if scope is ALL_LOCALES else scope & limit
+
+
+def _covers(held, used) -> bool:
+    """Does the creator's `held` scope include every locale where the token would use the permission?"""
+    if held is ALL_LOCALES:
+        return True
+    return used is not ALL_LOCALES and used <= held
 
 
 def _reaches(scope, wanted: frozenset) -> bool:

@@ -42,7 +42,7 @@ def _locale_obj(obj, tag: str, context):
 def _normalized(obj, locale) -> str:
     from parley.nlu.normalize import normalize_text
 
-    return normalize_text(obj.text or "", language=getattr(locale, "language", ""))
+    return normalize_text(obj.text or "", locale=locale)
 
 
 @register

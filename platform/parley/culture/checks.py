@@ -14,7 +14,7 @@ import unicodedata
 from django.utils.translation import gettext_lazy as _
 
 from parley.checks.registry import Check, CheckContext, Severity, register
-from parley.nlu.normalize import is_segmented_language, normalize_text
+from parley.nlu.normalize import normalize_text
 
 from . import messageformat as mf
 from .rendering import icu_syntax_problem
@@ -34,9 +34,10 @@ class TermMatcher:
     normalization and the whole-word match. Imports run this on every row.
     """
 
-    def __init__(self, rows: list[tuple[str, str, object]], *, language: str):
+    def __init__(self, rows: list[tuple[str, str, object]], *, locale):
         self.rows = rows
-        self.language = language
+        self.locale = locale
+        self.unspaced = locale is not None and locale.writes_without_spaces  # decided once per locale and run
         chunks = {max(term.split(" "), key=len) for term, _s, _r in rows if term}
         self.prefilter = re.compile("|".join(map(re.escape, sorted(chunks, key=len, reverse=True)))) if chunks \
             else None
@@ -44,9 +45,9 @@ class TermMatcher:
     def find(self, text: str) -> list[tuple[object, str]]:
         if self.prefilter is None or not self.prefilter.search(unicodedata.normalize("NFKC", text).casefold()):
             return []
-        normalized = normalize_text(text, language=self.language)
+        normalized = normalize_text(text, locale=self.locale)
         return [(row, severity) for term, severity, row in self.rows
-                if term_found(term, normalized, language=self.language) >= 0]
+                if term_found(term, normalized, unspaced=self.unspaced) >= 0]
 
 
 def terms_of(locale_tag: str, context: CheckContext) -> TermMatcher:
@@ -55,9 +56,10 @@ def terms_of(locale_tag: str, context: CheckContext) -> TermMatcher:
     def load():
         from .models import SensitiveTerm
 
-        rows = SensitiveTerm.objects.filter(locale__tag=locale_tag, kind=SensitiveTerm.Kind.TERM).select_related(
-            "locale")
-        return TermMatcher([(row.normalized, row.severity, row) for row in rows], language=_language(locale_tag))
+        rows = list(SensitiveTerm.objects.filter(locale__tag=locale_tag, kind=SensitiveTerm.Kind.TERM)
+                    .select_related("locale"))
+        return TermMatcher([(row.normalized, row.severity, row) for row in rows],
+                           locale=rows[0].locale if rows else None)  # no terms: nothing to match
 
     return context.shared_once(("culture.terms", locale_tag), load)
 
@@ -74,16 +76,17 @@ def registers_of(locale_tag: str, context: CheckContext) -> dict:
     return context.shared_once(("culture.registers", locale_tag), load)
 
 
-def normalize_term(term: str, *, language: str) -> str:
-    return normalize_text(term, language=language)
+def normalize_term(term: str, *, locale) -> str:
+    return normalize_text(term, locale=locale)
 
 
-def term_found(normalized_term: str, normalized_text: str, *, language: str) -> int:
+def term_found(normalized_term: str, normalized_text: str, *, unspaced: bool) -> int:
     """Where the term starts in the normalized text (-1 if absent). Whole words, except in
-    scripts written without spaces, where word breaks differ with context: there, a substring."""
+    locales written without spaces (`unspaced`: `Locale.writes_without_spaces`), where word
+    breaks differ with context: there, a substring."""
     if not normalized_term:
         return -1
-    if is_segmented_language(language):
+    if unspaced:
         return normalized_text.replace(" ", "").find(normalized_term.replace(" ", ""))
     # With both padded, the match's leading space sits where the term starts in the unpadded text.
     return f" {normalized_text} ".find(f" {normalized_term} ")
@@ -192,8 +195,15 @@ _ACTIVE_TAGS = frozenset({"script", "style", "iframe", "object", "embed", "svg",
 _ACTIVE_ATTR_RE = re.compile(r"\bon[a-z]+\s*=|javascript:|data:text/html", re.IGNORECASE)
 
 
-# Scripts written without spaces between words, where U+200B marks a line-break opportunity.
-ZWSP_SCRIPTS = frozenset({"THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN", "JAVANESE", "BALINESE"})
+# Scripts whose writers put U+200B ZERO WIDTH SPACE between words as the invisible word (and
+# line-break) boundary the script lacks (the Unicode Standard's Thai section names ZWSP for this),
+# as Unicode names spell them. Not `Locale.writes_without_spaces`, on purpose: that is a locale's
+# tokenization rule, this is a per-character rule, judged by the letters on either side of the
+# ZWSP whatever the template's locale (a de-DE text may quote a Thai name), and the sets differ:
+# Han and kana break between any two characters, so a ZWSP there marks nothing and only hides
+# something, while Tibetan, Javanese and Balinese, written without word spaces, are not among
+# CLDR's scripts (locales/cldr.py) whose tokens MASSIVE's notation counts as characters.
+ZWSP_WORD_BREAK_SCRIPTS = frozenset({"THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN", "JAVANESE", "BALINESE"})
 
 
 def _script(ch: str) -> str:
@@ -245,7 +255,7 @@ def invisible_characters(body: str, context: CheckContext) -> list[tuple[int, st
             elif ch in BIDI_MARKS:
                 found.append((i, ch, BIDI_MARKS[ch], "warning"))
             elif ch in ZERO_WIDTH:
-                if not (ch == "\u200b" and ({_script(body[i - 1:i]), _script(body[i + 1:i + 2])} & ZWSP_SCRIPTS)):
+                if not (ch == "\u200b" and ({_script(body[i - 1:i]), _script(body[i + 1:i + 2])} & ZWSP_WORD_BREAK_SCRIPTS)):
                     found.append((i, ch, ZERO_WIDTH[ch], "warning"))
             elif ch in JOINERS:
                 if not _joiner_is_spelling(body, i):

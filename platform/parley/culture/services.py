@@ -442,7 +442,7 @@ def sensitive_term_problem(*, locale, term, kind: str, exclude_pk=None) -> tuple
         return "", "required"
     if len(term.strip()) > 200:
         return "", "must be at most 200 characters"
-    normalized = normalize_term(term.strip(), language=locale.language)
+    normalized = normalize_term(term.strip(), locale=locale)
     if not normalized:
         return "", "has no letters or digits once normalized"
     clash = SensitiveTerm.objects.filter(locale=locale, kind=kind, normalized=normalized)
@@ -555,7 +555,7 @@ def culture_packs_load(*, directory, actor=None) -> dict[str, int]:
             for kind, items, text_key in ((SensitiveTerm.Kind.TERM, pack.terms, "term"),
                                           (SensitiveTerm.Kind.TOPIC, pack.topics, "topic")):
                 for i, spec in enumerate(items):
-                    normalized = normalize_term(spec[text_key].strip(), language=locale.language)
+                    normalized = normalize_term(spec[text_key].strip(), locale=locale)
                     if SensitiveTerm.objects.filter(locale=locale, kind=kind, normalized=normalized).exists():
                         counts["unchanged"] += 1
                         continue

@@ -256,12 +256,14 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if fmt == "rasa":
             responses, skipped = downloads.rasa_responses(
                 downloads.locale_file(release=release, locale=locale, kind=ReleaseFile.Kind.TEMPLATES))
-            text = downloads.rasa_nlu_yaml(jsonl=jsonl, lexicon=lexicon, locale_tag=locale.tag, responses=responses)
+            text = downloads.rasa_nlu_yaml(jsonl=jsonl, lexicon=lexicon, char_split=locale.writes_without_spaces,
+                                           responses=responses)
             response = HttpResponse(text.encode("utf-8"), content_type="application/x-yaml; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{stem}-nlu.yml"'
             response["X-Parley-Skipped-Responses"] = str(skipped)
             return response
-        model, skipped = downloads.alexa_interaction_model(jsonl=jsonl, lexicon=lexicon, locale_tag=locale.tag)
+        model, skipped = downloads.alexa_interaction_model(jsonl=jsonl, lexicon=lexicon,
+                                                          char_split=locale.writes_without_spaces)
         response = HttpResponse(json.dumps(model, ensure_ascii=False, indent=1).encode("utf-8"),
                                 content_type="application/json; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{stem}-alexa.json"'

@@ -79,13 +79,13 @@ def targz_pieces(*, release: Release, files: Iterable[ReleaseFile], extra: dict[
     yield compressor.compress(b"\0" * 1024) + compressor.flush()
 
 
-def _train_rows(jsonl: Path, locale_tag: str) -> Iterator[tuple[str, notation.Annotation]]:
+def _train_rows(jsonl: Path, char_split: bool) -> Iterator[tuple[str, notation.Annotation]]:
     with jsonl.open(encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
             if row.get("partition") != "train":
                 continue
-            parsed = notation.parse(row["annot_utt"], locale=locale_tag)
+            parsed = notation.parse(row["annot_utt"], char_split=char_split)
             if parsed.annotation is not None:
                 yield row["intent"], parsed.annotation
 
@@ -139,12 +139,13 @@ def rasa_responses(templates: Path | None) -> tuple[dict, int]:
     return responses, skipped
 
 
-def rasa_nlu_yaml(*, jsonl: Path, lexicon: Path | None, locale_tag: str, responses: dict | None = None) -> str:
+def rasa_nlu_yaml(*, jsonl: Path, lexicon: Path | None, char_split: bool, responses: dict | None = None) -> str:
     """Rasa 3 training data: one `intent` block of examples per intent, entity synonyms from the
-    lexicon (synonym → canonical value), and `responses` when given (approved templates)."""
+    lexicon (synonym → canonical value), and `responses` when given (approved templates).
+    `char_split`: the locale's `Locale.writes_without_spaces`, as its rows were stored with."""
     examples: dict[str, list[str]] = defaultdict(list)
     seen = set()
-    for intent, annotation in _train_rows(jsonl, locale_tag):
+    for intent, annotation in _train_rows(jsonl, char_split):
         example = rasa_entity_example(annotation)
         if (intent, example) not in seen:
             seen.add((intent, example))
@@ -187,10 +188,11 @@ def _alexa_sample_text(text: str) -> str | None:
     return " ".join(joined.split())
 
 
-def alexa_interaction_model(*, jsonl: Path, lexicon: Path | None, locale_tag: str,
+def alexa_interaction_model(*, jsonl: Path, lexicon: Path | None, char_split: bool,
                             invocation_name: str = "parley assistant") -> tuple[dict, int]:
     """An Alexa skill interaction model for one locale: intents with samples using `{slot}`, slot
-    types with the values seen in training plus the lexicon's values and synonyms.
+    types with the values seen in training plus the lexicon's values and synonyms. `char_split`:
+    the locale's `Locale.writes_without_spaces`.
 
     Alexa refuses a sample that names one slot twice and a sample used by two intents; such
     samples are left out; the second value counts them.
@@ -200,7 +202,7 @@ def alexa_interaction_model(*, jsonl: Path, lexicon: Path | None, locale_tag: st
     values: dict[str, dict[str, set[str]]] = defaultdict(dict)  # type → value → synonyms
     owner: dict[str, str] = {}
     skipped = 0
-    for intent, annotation in _train_rows(jsonl, locale_tag):
+    for intent, annotation in _train_rows(jsonl, char_split):
         types = [alexa_name(s.type) for s in annotation.slots]
         if len(types) != len(set(types)):
             skipped += 1

@@ -110,7 +110,7 @@ def events_cluster(*, chunk_size: int = 2000, limit: int | None = None, now: dat
     the next run, and running twice clusters nothing twice. Concurrent drains on PostgreSQL: one
     holds an advisory lock, the others return at once (the holder reaches their events).
     """
-    languages = dict(Locale.objects.values_list("pk", "language"))
+    locales = Locale.objects.in_bulk()
     done = 0
     while limit is None or done < limit:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -121,15 +121,15 @@ def events_cluster(*, chunk_size: int = 2000, limit: int | None = None, now: dat
                         .order_by("id").values(*_FIELDS)[:size])
             if not rows:
                 return done
-            _chunk_cluster(rows, languages=languages, now=now or timezone.now(), cursor=cursor)
+            _chunk_cluster(rows, locales=locales, now=now or timezone.now(), cursor=cursor)
             done += len(rows)
     return done
 
 
-def _chunk_cluster(rows: list[dict], *, languages: dict, now: datetime, cursor) -> None:
+def _chunk_cluster(rows: list[dict], *, locales: dict, now: datetime, cursor) -> None:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
-        normalized = normalize_text(row["text"], language=languages.get(row["locale_id"], ""))
+        normalized = normalize_text(row["text"], locale=locales.get(row["locale_id"]))
         groups[(row["locale_id"], row["kind"], normalized)].append(row)
     text_keys = sorted({text_key(k[2]) for k in groups})
     stored: dict[int, FeedbackCluster] = {}

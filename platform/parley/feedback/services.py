@@ -595,7 +595,7 @@ def paraphrases_mine(*, window_seconds: int, min_support: int, actor="task:feedb
 
     if window_seconds < 1 or min_support < 1:
         raise ValidationError("window_seconds and min_support must be at least 1")
-    languages = dict(Locale.objects.values_list("pk", "language"))
+    locales = Locale.objects.in_bulk()
     total = FeedbackEvent.objects.count()
     read = 0
 
@@ -607,7 +607,7 @@ def paraphrases_mine(*, window_seconds: int, min_support: int, actor="task:feedb
         if value is None:
             if len(normalized_of) > 200_000:
                 normalized_of.clear()
-            value = normalized_of[key] = normalize_text(text, language=languages.get(locale_id, ""))
+            value = normalized_of[key] = normalize_text(text, locale=locales.get(locale_id))
         return value
 
     def turns():

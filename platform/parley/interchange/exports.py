@@ -363,12 +363,13 @@ def conll_blocks(*, locale: Locale, source: str | None = None, partition: str | 
     imported) goes out exactly as its block was written, line for line. An edited one keeps its
     comments in their order and style with the current text, intent and slot spans, and gets
     token lines from its annotation; other rows get `# id`, `# text`, `# intent`. Tokens are
-    MASSIVE's (characters for ja/zh).
+    MASSIVE's (characters where `Locale.writes_without_spaces`).
     """
     # xSID's files put one blank line between blocks; after the last, most have one more blank
     # line and de-ba.test.conll none: the last block exported ends as its block was read.
     separator = ""
     ending = ""
+    char_split = locale.writes_without_spaces  # the registry's, as imports and edits stored the rows
     for row in export_rows(locale=locale, source=source, partition=partition):
         from_conll = row.source == Utterance.Source.CONLL
         written = row.provenance.get("lines") if from_conll else None
@@ -376,12 +377,12 @@ def conll_blocks(*, locale: Locale, source: str | None = None, partition: str | 
                                                                              annotated=row.annotated):
             yield separator + "\n".join(written) + "\n"
         else:
-            parsed = notation.parse(row.annotated, locale=locale.tag)
+            parsed = notation.parse(row.annotated, char_split=char_split)
             if not parsed.ok:  # every stored annotation was validated on its way in; never emit a broken block
                 continue
             yield separator + conll.block_lines(external_id=row_id(external_id=row.external_id, uid=row.uid),
                                                 text=row.text, intent=row.intent,
-                                                pairs=notation.to_bio(parsed.annotation, locale=locale.tag),
+                                                pairs=notation.to_bio(parsed.annotation, char_split=char_split),
                                                 annotation=parsed.annotation, written=written)
         separator = "\n"
         ending = "\n" if from_conll and row.provenance.get("blank_line_after") else ""

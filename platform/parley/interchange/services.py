@@ -14,6 +14,7 @@ import itertools
 import json
 import pickle
 import queue
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -26,19 +27,18 @@ from django.utils import timezone
 
 from parley.access.scoping import ALL_LOCALES, locales_for, token_locale_ids
 from parley.events.services import event_record
-from parley.locales.selectors import UnknownLocale, locale_resolve
+from parley.locales.selectors import UnknownLocale, locale_resolve, locale_unregistered
 from parley.locales.services import locale_alias_set, locale_create
 from parley.locales import cldr
 from parley.checks.registry import CheckContext, checks_evaluate, errors_in, registry
 from parley.checks.services import check_results_replace_many
 from parley.checks.targets import TargetRef
-from parley.nlu import annotation as notation
 from parley.nlu import checks as nlu_checks
 from parley.nlu.models import Intent, SlotType, Utterance
 from parley.nlu.normalize import normalize_text
-from parley.nlu.services import (intent_ensure, intent_slot_types_allow, slot_type_ensure, slots_as_json,
-                                 utterance_bulk_row, utterances_bulk_insert)
-from parley.runs.services import task_run_progress
+from parley.nlu.services import (annotation_in_published_form, intent_ensure, intent_slot_types_allow,
+                                 slot_type_ensure, slots_as_json, utterance_bulk_row, utterances_bulk_insert)
+from parley.runs.services import TaskRunAbandoned, task_run_hold, task_run_progress
 
 from .formats import conll, massive, slurp
 from .formats.sources import (ARCHIVE_SUFFIXES, ArchiveLimits, RowError, SourceRefused, archive_check,
@@ -101,6 +101,11 @@ def _kept_uploads() -> Path:
     return Path(settings.PARLEY_IMPORT_DIR).resolve()
 
 
+# Django spools a large request body as NamedTemporaryFile(suffix=".upload" + the client name's
+# extension): tmpXXXX.upload.jsonl, tmpXXXX.upload.gz (django/core/files/uploadedfile.py).
+_SPOOLED_UPLOAD = re.compile(r"\.upload(\.[^.]+)?\Z")
+
+
 def import_files_clean(*, now=None) -> dict:
     """Delete what uploads leave behind; safe to run any time, twice, or concurrently.
 
@@ -132,7 +137,7 @@ def import_files_clean(*, now=None) -> dict:
     named = {Path(p).name for p in ImportBatch.objects.exclude(path="").values_list("path", flat=True)}
     removed_orphans = 0
     spooled = Path(settings.FILE_UPLOAD_TEMP_DIR)
-    for folder, wanted in ((kept, lambda name: name not in named), (spooled, lambda name: name.endswith(".upload"))):
+    for folder, wanted in ((kept, lambda name: name not in named), (spooled, _SPOOLED_UPLOAD.search)):
         if not folder.is_dir():
             continue
         for entry in folder.iterdir():
@@ -362,15 +367,17 @@ class _Schema:
                 except cldr.InvalidTag:
                     raise ValidationError(f"{tag!r} is not a BCP 47 tag") from None
                 if self.dry:
-                    from parley.locales.models import Locale
-
-                    self.locales[tag] = Locale(pk=next(self._stand_in_ids), tag=canonical,
-                                               language=cldr.parse_tag(canonical).language)
+                    stand_in = locale_unregistered(canonical)  # with the script it would be registered with
+                    stand_in.pk = next(self._stand_in_ids)
+                    self.locales[tag] = stand_in
+                    nlu_checks.locale_char_split_seed(stand_in, self.check_context)
                     return self.locales[tag]
                 loc = locale_create(tag=canonical, actor=self.actor)
                 if canonical != tag:
                     locale_alias_set(locale=loc, tag=tag, source=self.source, actor=self.actor)
                 self.locales[tag] = loc
+            # The checks and this import decide from the same Locale, once per locale and run.
+            nlu_checks.locale_char_split_seed(self.locales[tag], self.check_context)
         locale = self.locales[tag]
         if locale.pk not in self.scope:
             raise ValidationError(f"locale {locale.tag!r} is outside the locales this import may write "
@@ -463,13 +470,14 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
     if schema.create_missing and result.annotation.slots:
         schema.ensure_slot_types({s.type for s in result.annotation.slots}, intent)
     annotated = record["annot_utt"]
-    if result.annotation.slots and nlu_checks.locale_char_split(tag, context):
-        # Stored (and so exported) in MASSIVE's published form: a slot glued to its neighbours gets
-        # its notation spaces; a published row is kept as given. The file's own text stays in provenance.
-        annotated = notation.published_form(annotated)
+    if result.annotation.slots:
+        # Stored (and so exported) in MASSIVE's published form, by the rule every writer uses: a slot
+        # glued to its neighbours gets its notation spaces; a published row is kept as given. The
+        # file's own text stays in provenance.
+        annotated = annotation_in_published_form(annotated=annotated, locale=locale)
     return {
         "locale_id": locale.pk, "intent_id": intent_id, "text": text, "annotated": annotated,
-        "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, language=locale.language),
+        "slots": slots_as_json(result.annotation), "normalized": normalize_text(text, locale=locale),
         "external_id": external_id, "partition": partition,
         # Imported with a trusted partition: the row is already in a dataset.
         "status": _PROMOTED if partition != "unassigned" else _ACCEPTED,
@@ -537,7 +545,8 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
             locale = schema.locale(tag, may_create=bool(explicit))
         except ValidationError as exc:
             return None, "locale", exc.messages[0]
-        common, field, reason = conll.as_common_row(record, file=file, locale=tag, language=locale.tag,
+        common, field, reason = conll.as_common_row(record, file=file, locale=tag,
+                                                    char_split=locale.writes_without_spaces,
                                                     label_map=options.get("label_map"))
         if common is None:
             return None, field, reason
@@ -619,6 +628,10 @@ class _Validation:
 
     def _flush(self) -> None:
         batch = self.batch
+        if self.progress_run is not None:
+            # First: a worker the run was taken from (declared lost, maybe run again elsewhere)
+            # stops here, before it writes rejects or counts into a batch that is no longer its.
+            task_run_progress(run=self.progress_run, done=batch.rows_read)
         present = {} if self.source_is_empty else _existing_rows(
             self.source, [(row["locale_id"], row["external_id"]) for row, _, _ in self.pending])
         chunk, findings = [], []
@@ -649,8 +662,6 @@ class _Validation:
         ImportBatch.objects.filter(pk=batch.pk).update(
             rows_read=batch.rows_read, rows_accepted=batch.rows_accepted, rows_present=batch.rows_present,
             rows_rejected=batch.rows_rejected, rows_warned=batch.rows_warned)
-        if self.progress_run is not None:
-            task_run_progress(run=self.progress_run, done=batch.rows_read)
 
 
 def _findings_store(source: str, findings: list[tuple[int, str, list]]) -> None:
@@ -667,8 +678,9 @@ def _findings_store(source: str, findings: list[tuple[int, str, list]]) -> None:
     check_results_replace_many(entries=entries, check_ids=[c.id for c in registry.for_kind("utterance")])
 
 
-def _write_chunks(chunks, source: str, batch: ImportBatch, actor) -> None:
-    """Every accepted row in one transaction, so a failure leaves nothing behind."""
+def _write_chunks(chunks, source: str, batch: ImportBatch, actor, run=None) -> None:
+    """Every accepted row in one transaction, so a failure leaves nothing behind. With the task
+    `run`, the transaction commits only while the run is still this worker's."""
     # Only a transaction of our own gets the settings below: a caller's would keep them after us.
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
@@ -688,6 +700,8 @@ def _write_chunks(chunks, source: str, batch: ImportBatch, actor) -> None:
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
                 for statement in rebuild:
                     cursor.execute(statement)
+        if run is not None:
+            task_run_hold(run=run)  # else the sweeper's "failed" would be overwritten: roll back
         _set_status(batch, ImportBatch.Status.COMPLETED, actor, finished_at=timezone.now())
 
 
@@ -754,7 +768,7 @@ class _SpillSink:
 
     def commit(self, validation: _Validation, actor) -> None:
         _set_status(validation.batch, ImportBatch.Status.WRITING, actor)
-        _write_chunks(self._chunks(), validation.source, validation.batch, actor)
+        _write_chunks(self._chunks(), validation.source, validation.batch, actor, validation.progress_run)
 
     def close(self) -> None:
         self.spill.close()
@@ -772,8 +786,8 @@ class _WriterThread:
 
     QUEUED_CHUNKS = 4  # bounded: validation waits when the database falls behind
 
-    def __init__(self, source: str, batch: ImportBatch, actor):
-        self.source, self.batch, self.actor = source, batch, actor
+    def __init__(self, source: str, batch: ImportBatch, actor, run=None):
+        self.source, self.batch, self.actor, self.run = source, batch, actor, run
         self.chunks: queue.Queue = queue.Queue(maxsize=self.QUEUED_CHUNKS)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name=f"import-writer-{batch.pk}", daemon=True)
@@ -795,7 +809,7 @@ class _WriterThread:
                 yield item
 
         try:
-            _write_chunks(chunks(), self.source, self.batch, self.actor)
+            _write_chunks(chunks(), self.source, self.batch, self.actor, self.run)
         except Abort:
             pass
         except BaseException as exc:  # handed to the caller, which marks the batch failed
@@ -837,9 +851,9 @@ class _Discard:
         pass
 
 
-def _sink_for(source: str, batch: ImportBatch, actor):
+def _sink_for(source: str, batch: ImportBatch, actor, run=None):
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return _WriterThread(source, batch, actor)
+        return _WriterThread(source, batch, actor, run)
     return _SpillSink()
 
 
@@ -871,16 +885,36 @@ def import_batch_lost(*, batch_id: int, reason: str) -> None:
     _set_status(batch, ImportBatch.Status.FAILED, "task:runs.sweep", error=reason, finished_at=timezone.now())
 
 
+def import_file_gone(batch: ImportBatch) -> str | None:
+    """Why the batch's file cannot be read again, or None. The cleanup empties the path of a
+    finished batch's deleted upload, and Path("") is the working directory: never read it."""
+    if not batch.path:
+        return (f"the uploaded file {batch.source_name!r} was removed after the retention period "
+                f"({settings.PARLEY_IMPORT_RETENTION_DAYS} days after the batch finished); upload it again")
+    if not Path(batch.path).exists():
+        return f"the file {batch.source_name!r} is no longer there; upload it again"
+    return None
+
+
 def import_batch_requeue(*, batch_id: int, actor) -> None:
-    """A failed batch is queued again with its run (the run starts it afresh)."""
+    """A failed batch is queued again with its run (the run starts it afresh); refused (a
+    ValidationError, which undoes the run's requeue) when its file is gone."""
     batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.FAILED).first()
-    if batch is not None:
-        _set_status(batch, ImportBatch.Status.QUEUED, actor, error="", finished_at=None)
+    if batch is None:
+        return
+    gone = import_file_gone(batch)
+    if gone:
+        raise ValidationError({"path": [f"import batch {batch.pk} cannot run again: {gone}"]})
+    _set_status(batch, ImportBatch.Status.QUEUED, actor, error="", finished_at=None)
 
 
 def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportBatch:
     """Run a queued batch to completion. Safe to call again on a finished batch (no-op)."""
     if batch.status in (ImportBatch.Status.COMPLETED, ImportBatch.Status.REJECTED):
+        return batch
+    gone = import_file_gone(batch)
+    if gone:  # checked again here: a batch queued before its file went, or by another path
+        _set_status(batch, ImportBatch.Status.FAILED, actor, error=gone, finished_at=timezone.now())
         return batch
     ImportReject.objects.filter(batch=batch).delete()  # a retried run reports afresh
     try:
@@ -913,7 +947,7 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
             setattr(batch, name, value)
     # The validation reads the utterance table before the writer may lock it (an empty-table load).
     validation = _Validation(batch, actor, progress_run, scope=scope)
-    validation.sink = sink = _sink_for(validation.source, batch, actor)
+    validation.sink = sink = _sink_for(validation.source, batch, actor, progress_run)
     try:
         try:
             validation.run()
@@ -929,6 +963,8 @@ def import_batch_run(*, batch: ImportBatch, actor, progress_run=None) -> ImportB
             return batch
         sink.commit(validation, actor)
         _statistics_refresh(batch)
+    except TaskRunAbandoned:
+        raise  # the batch is the sweeper's (failed) or another worker's now: leave it as it is
     except Exception as exc:
         ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, error=str(exc)[:2000],
                                                       finished_at=timezone.now())

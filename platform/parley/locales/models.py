@@ -62,7 +62,12 @@ class Locale(models.Model):
 
     @property
     def writes_without_spaces(self) -> bool:
-        """Whether this locale's script separates words with no spaces (CLDR, from `script`)."""
+        """Whether this locale's script separates words with no spaces (CLDR's "LB letters": Han,
+        kana, Thai, Lao, Khmer, Myanmar, ...), decided from the registry's `script`, which a
+        linguist may override. The one answer to the question: annotation parsing (tokens are
+        characters, slots set off by notation spaces), the utterance checks, imports, exports and
+        the normalizer (ICU word breaks) all ask it of the locale, so a row is stored, checked and
+        exported with one tokenization. A set lookup on a stored field: cheap enough per row."""
         return script_writes_without_spaces(self.script)
 
 

@@ -1,7 +1,7 @@
 """Locale reads: tag resolution through aliases, and fallback chains."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.db.models import QuerySet
 
@@ -81,6 +81,14 @@ def locale_resolve(tag: str) -> Locale:
     if locale is None:
         raise UnknownLocale(f"{tag!r} is not a registered locale or alias")
     return locale
+
+
+def locale_unregistered(tag: str) -> Locale:
+    """An unsaved Locale with the CLDR facts `locale_create` would register for `tag`: what a dry
+    run checks rows of a locale it would create against, so every question asked of a Locale
+    (`writes_without_spaces`, ...) gets the answer registering it would give. Raises
+    cldr.InvalidTag for a tag that is not BCP 47."""
+    return Locale(**asdict(cldr.locale_facts(cldr.canonical_tag(tag))))
 
 
 def locale_alias_problem(*, locale: Locale, tag: str) -> str | None:

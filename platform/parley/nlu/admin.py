@@ -412,7 +412,7 @@ class LexiconEntryForm(forms.ModelForm):
             self.add_error("value", problem)
         try:
             data["synonyms"] = lexicon_synonyms_clean(value=data["value"], synonyms=data["synonyms"].split("|"),
-                                                      language=locale.language)
+                                                      locale=locale)
         except ValidationError as exc:
             self.add_error("synonyms", exc.messages[0])
         return data

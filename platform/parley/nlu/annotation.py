@@ -25,7 +25,9 @@ the plain text (and accepts an ``utt`` that has it too, as in "播放 [app_name 
 "播放 Spotify"), ``serialize(spaced=True)`` writes it and ``published_form`` inserts it where a
 bracket touches another character.
 
-Pure Python, no Django: models, importers and exporters call this.
+Pure Python, no Django: models, importers and exporters call this. Whether a locale is char
+split is not decided here: callers pass ``char_split=locale.writes_without_spaces`` (the
+registry's script, which a linguist may override), so a row is stored and exported alike.
 """
 from __future__ import annotations
 
@@ -33,9 +35,6 @@ import re
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-
-from parley.locales.cldr import script_writes_without_spaces, tag_script
 
 __all__ = [
     "OPEN",
@@ -62,7 +61,6 @@ __all__ = [
     "serialize",
     "published_form",
     "plain_text",
-    "is_char_split_locale",
     "tokenize",
     "token_count",
     "to_bio",
@@ -255,30 +253,6 @@ class AnnotationSyntaxError(ValueError):
 # --------------------------------------------------------------------------- tokenization
 
 
-def is_char_split_locale(locale: str | None) -> bool:
-    """Whether this locale's script writes no spaces between words (CLDR's "LB letters": Han, kana,
-    Thai, Lao, Khmer, Myanmar, ...), so its tokens are characters and its slots are set off by
-    notation spaces. MASSIVE's loader char-splits ja-JP, zh-CN and zh-TW by default.
-
-    Decided from the tag's script (its script subtag, else CLDR's likely script). Case-insensitive;
-    accepts "ja-JP", "ja_JP", "ja", "zh-Hant-TW", "th-TH". Callers holding the registry's
-    ``Locale`` pass its ``writes_without_spaces`` as ``char_split`` instead (a linguist may have
-    overridden the script).
-    """
-    if not locale or not isinstance(locale, str):
-        return False
-    return _char_split_tag(locale)
-
-
-@lru_cache(maxsize=1024)
-def _char_split_tag(locale: str) -> bool:  # asked once per row of an import, for a few dozen tags
-    return script_writes_without_spaces(tag_script(locale.strip()))
-
-
-def _char_split(locale: str | None, char_split: bool | None) -> bool:
-    return is_char_split_locale(locale) if char_split is None else char_split
-
-
 _TOKEN = re.compile(r"\S+")
 _BRACKET = re.compile(r"[\[\]]")
 _CHARACTER = re.compile(r"\S")
@@ -292,19 +266,19 @@ def _tokens_with_offsets(text: str, char_split: bool) -> list[tuple[str, int]]:
     return [(m.group(), m.start()) for m in pattern.finditer(text)]
 
 
-def tokenize(text: str, *, locale: str | None = None, char_split: bool | None = None) -> list[str]:
-    """Whitespace tokens, or non-space characters in char-split locales (``is_char_split_locale``).
+def tokenize(text: str, *, char_split: bool = False) -> list[str]:
+    """Whitespace tokens, or non-space characters in char-split locales.
 
     Note: for ja/zh MASSIVE's loader keeps all-ASCII whitespace chunks (code-switched Latin
     words) whole; here every character is a token, as Parley's export specifies. Counts compared
     with each other use the same rule on both sides, so validation is unaffected.
     """
-    return [tok for tok, _ in _tokens_with_offsets(text, _char_split(locale, char_split))]
+    return [tok for tok, _ in _tokens_with_offsets(text, char_split)]
 
 
-def token_count(text: str, *, locale: str | None = None, char_split: bool | None = None) -> int:
+def token_count(text: str, *, char_split: bool = False) -> int:
     """Number of tokens in ``text``: whitespace-split, or non-space characters when char-split."""
-    return len(_tokens_with_offsets(text, _char_split(locale, char_split)))
+    return len(_tokens_with_offsets(text, char_split))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -494,13 +468,12 @@ def parse(
     utt: str | None = None,
     slot_types: Collection[str] | None = None,
     allowed_slot_types: Collection[str] | None = None,
-    locale: str | None = None,
-    char_split: bool | None = None,
+    char_split: bool = False,
 ) -> ParseResult:
     """Parse MASSIVE ``annot_utt`` notation. Never raises for any string input.
 
-    - ``locale`` / ``char_split``: whether the locale writes no spaces between words (``char_split``
-      wins; else decided from the tag, see ``is_char_split_locale``). Then tokens are characters,
+    - ``char_split``: whether the locale writes no spaces between words (the caller passes its
+      ``Locale.writes_without_spaces``). Then tokens are characters,
       the notation space outside each bracket is not text, and ``annotation`` is over ``utt``
       (or over the text without notation spaces when no ``utt`` is given).
     - ``utt``: if given, the rebuilt plain text must equal it (``text_mismatch``) and its
@@ -601,7 +574,6 @@ def parse(
         cursor = closed + 1
     text_parts.append(annot_utt[cursor:])
     text = "".join(text_parts)
-    char_split = _char_split(locale, char_split)
     if char_split and slots and (utt is None or text != utt):
         # Written without spaces: the notation spaces are not text (see the module docstring).
         annotation = _without_notation_spaces(text_parts, slots)
@@ -618,13 +590,13 @@ def parse(
     return ParseResult(annotation=annotation, errors=errors, warnings=warnings)
 
 
-def plain_text(annot_utt: str, *, locale: str | None = None, char_split: bool | None = None) -> str:
+def plain_text(annot_utt: str, *, char_split: bool = False) -> str:
     """The plain utterance of ``annot_utt`` (slot markup removed, values kept; in char-split
     locales the notation spaces too).
 
     Raises AnnotationSyntaxError (a ValueError) if the notation is malformed.
     """
-    result = parse(annot_utt, locale=locale, char_split=char_split)
+    result = parse(annot_utt, char_split=char_split)
     if result.annotation is None:
         raise AnnotationSyntaxError(result.errors)
     return result.annotation.text
@@ -674,15 +646,13 @@ def _spaced_bracket(match: re.Match) -> str:
 # --------------------------------------------------------------------------- BIO
 
 
-def to_bio(annotation: Annotation, *, locale: str | None = None, char_split: bool | None = None
-           ) -> list[tuple[str, str]]:
+def to_bio(annotation: Annotation, *, char_split: bool = False) -> list[tuple[str, str]]:
     """(token, tag) pairs with IOB2 tags ``B-type``/``I-type``/``O``.
 
     Tokens are whitespace tokens, or non-space characters when char-split. Each slot value and each
     piece of outside text is tokenized separately, so a slot boundary inside a word (which
     parse() reports as token_count_mismatch against utt) still yields correct tags.
     """
-    char_split = _char_split(locale, char_split)
     pairs: list[tuple[str, str]] = []
     for piece, slot in annotation.segments():
         for n, (token, _) in enumerate(_tokens_with_offsets(piece, char_split)):
@@ -694,8 +664,7 @@ def to_bio(annotation: Annotation, *, locale: str | None = None, char_split: boo
     return pairs
 
 
-def from_bio(pairs: Iterable[tuple[str, str]], *, locale: str | None = None, char_split: bool | None = None
-             ) -> Annotation:
+def from_bio(pairs: Iterable[tuple[str, str]], *, char_split: bool = False) -> Annotation:
     """Build an Annotation from (token, tag) pairs.
 
     Tokens are joined with single spaces, or with nothing when char-split. So
@@ -705,7 +674,7 @@ def from_bio(pairs: Iterable[tuple[str, str]], *, locale: str | None = None, cha
     conlleval does. Raises ValueError on malformed tags or tokens that are empty or contain
     whitespace.
     """
-    separator = "" if _char_split(locale, char_split) else " "
+    separator = "" if char_split else " "
     text_parts: list[str] = []
     spans: list[list] = []  # [type, start, end]
     length = 0

@@ -13,8 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from parley.checks.registry import Check, CheckContext, Finding, Severity, checks_evaluate, register
 
-from parley.locales.cldr import script_writes_without_spaces
-
 from . import annotation as notation
 
 # Keys in CheckContext.shared. Callers may pre-seed them, e.g. an importer creating missing slot
@@ -25,22 +23,33 @@ CHAR_SPLIT_KEY = "nlu.char_split_by_tag"
 
 
 def locale_char_split(tag: str, context: CheckContext) -> bool:
-    """Whether the locale writes no spaces between words, from the registry's script (CLDR's "LB
-    letters"), asked once per locale and run (an import asks per row)."""
+    """The locale's `Locale.writes_without_spaces` (the registry's script, which a linguist may
+    override), asked once per locale and run: an import asks per row. Callers that hold the
+    Locale already (an import, whose dry run checks against unsaved stand-ins) seed the answer
+    with `locale_char_split_seed`."""
     by_tag = context.shared_once(CHAR_SPLIT_KEY, dict)
     found = by_tag.get(tag)
     if found is None:
-        found = by_tag[tag] = _registry_char_split(tag)
+        found = by_tag[tag] = _registry_locale(tag).writes_without_spaces
     return found
 
 
-def _registry_char_split(tag: str) -> bool:
-    from parley.locales.models import Locale
+def locale_char_split_seed(locale, context: CheckContext) -> None:
+    context.shared_once(CHAR_SPLIT_KEY, dict)[locale.tag] = locale.writes_without_spaces
 
-    script = Locale.objects.filter(tag=tag).values_list("script", flat=True).first()
-    if not script:  # not registered (a dry run's stand-in) or no script on record: CLDR's for the tag
-        return notation.is_char_split_locale(tag)
-    return script_writes_without_spaces(script)
+
+def _registry_locale(tag: str):
+    from parley.locales.cldr import InvalidTag
+    from parley.locales.models import Locale
+    from parley.locales.selectors import locale_unregistered
+
+    found = Locale.objects.filter(tag=tag).first()  # checks are given the registered (canonical) tag
+    if found is not None:
+        return found
+    try:  # not registered (yet): what registering it would give
+        return locale_unregistered(tag)
+    except InvalidTag:
+        return Locale(tag=tag)
 
 
 def _known_slot_types() -> set[str]:
@@ -69,7 +78,7 @@ def parsed(utterance, *, locale: str, context: CheckContext) -> notation.ParseRe
         by_intent = context.shared_once(ALLOWED_SLOT_TYPES_KEY, _allowed_slot_types_by_intent)
         # An intent with no allowed slot types has no through rows: every slot is then "not allowed".
         return notation.parse(utterance.annotated, utt=utterance.text, slot_types=known,
-                              allowed_slot_types=by_intent.get(utterance.intent_id, _NOTHING), locale=locale,
+                              allowed_slot_types=by_intent.get(utterance.intent_id, _NOTHING),
                               char_split=locale_char_split(locale, context))
 
     return context.once(_PARSE_KEY, parse)

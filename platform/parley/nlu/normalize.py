@@ -1,8 +1,8 @@
 """The normalized form of an utterance, used to find duplicates across sources.
 
-NFKC, case-folded, punctuation dropped, whitespace collapsed; for languages whose script is
-written without spaces (CLDR's "LB letters" scripts: Japanese, Chinese, Cantonese, Thai, Khmer,
-Lao, Burmese, ...) ICU's word breaker inserts the word boundaries, so "明日の天気" and
+NFKC, case-folded, punctuation dropped, whitespace collapsed; for locales written without
+spaces (`Locale.writes_without_spaces`: Japanese, Chinese, Cantonese, Thai, Khmer, Lao, Burmese,
+...) ICU's word breaker, in the locale's language, inserts the word boundaries, so "明日の天気" and
 "明日 の 天気" normalize alike.
 """
 import unicodedata
@@ -10,15 +10,6 @@ from functools import lru_cache
 
 from icu4py.breakers import WordBreaker
 from icu4py.locale import Locale as IcuLocale
-
-from parley.locales.cldr import script_writes_without_spaces, tag_script
-
-
-@lru_cache(maxsize=512)
-def is_segmented_language(language: str) -> bool:
-    """Whether the language's (likely) script writes no spaces between words: its words are found
-    by ICU's word breaker, not by spaces. Decided once per language."""
-    return bool(language) and script_writes_without_spaces(tag_script(language))
 
 
 @lru_cache(maxsize=64)
@@ -44,8 +35,10 @@ def _strip_punctuation(text: str) -> str:
     return text.translate(_PUNCTUATION_TO_SPACE)
 
 
-def normalize_text(text: str, *, language: str = "") -> str:
+def normalize_text(text: str, *, locale=None) -> str:
+    """`text` normalized for `locale` (a registry Locale; None: no word breaking, e.g. a search
+    term of any locale)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    if is_segmented_language(language):
-        folded = " ".join(WordBreaker(folded.replace(" ", ""), _icu_locale(language)))
+    if locale is not None and locale.writes_without_spaces:
+        folded = " ".join(WordBreaker(folded.replace(" ", ""), _icu_locale(locale.language)))
     return " ".join(_strip_punctuation(folded).split())

@@ -155,7 +155,7 @@ def utterance_annotation_update(*, utterance: Utterance, annotated: str, actor, 
     utterance.annotated = annotated
     utterance.text = built.text
     utterance.slots = slots_as_json(built)
-    utterance.normalized = normalize_text(utterance.text, language=utterance.locale.language)
+    utterance.normalized = normalize_text(utterance.text, locale=utterance.locale)
     utterance.intent = intent
     utterance.save()
     event_record(actor=actor, verb="utterance.edited", target=utterance, locale=utterance.locale,
@@ -215,7 +215,7 @@ def utterance_create(*, locale, intent: Intent, annotated: str, source: str, act
         raise ValidationError({"annotated": errors})
     utterance = Utterance.objects.create(
         locale=locale, intent=intent, text=built.text, annotated=annotated, slots=slots_as_json(built),
-        normalized=normalize_text(built.text, language=locale.language), source=source,
+        normalized=normalize_text(built.text, locale=locale), source=source,
         external_id=external_id, partition=partition, status=status, provenance=provenance or {},
         parallel_key=parallel_key or parallel_key_for(source=source, external_id=external_id))
     event_record(actor=actor, verb="utterance.created", target=utterance, locale=locale,
@@ -469,11 +469,11 @@ def guide_delete(*, guide: IntentGuide | SlotTypeGuide, actor) -> None:
 
 # --- Slot value lexicon -----------------------------------------------------------------------
 
-def lexicon_synonyms_clean(*, value: str, synonyms, language: str) -> list[str]:
+def lexicon_synonyms_clean(*, value: str, synonyms, locale) -> list[str]:
     """Synonyms as stored: stripped, without repeats of each other or of the value (by normalized form)."""
     if not isinstance(synonyms, list) or not all(isinstance(s, str) for s in synonyms):
         raise ValidationError({"synonyms": ["must be a list of strings"]})
-    seen = {normalize_text(value, language=language)}
+    seen = {normalize_text(value, locale=locale)}
     kept = []
     for synonym in (s.strip() for s in synonyms):
         if not synonym:
@@ -483,7 +483,7 @@ def lexicon_synonyms_clean(*, value: str, synonyms, language: str) -> list[str]:
         if "|" in synonym:
             # CSV joins synonyms with "|": a synonym containing it would not survive a round trip.
             raise ValidationError({"synonyms": [f"{synonym!r} contains '|', the CSV separator"]})
-        key = normalize_text(synonym, language=language)
+        key = normalize_text(synonym, locale=locale)
         if key and key not in seen:
             seen.add(key)
             kept.append(synonym)
@@ -501,7 +501,7 @@ def lexicon_value_problem(*, value, concept: LexiconConcept | None, locale, excl
         return "", "must be at most 200 characters"
     if "\x00" in value:
         return "", "contains a NUL character"
-    normalized = normalize_text(value.strip(), language=locale.language)
+    normalized = normalize_text(value.strip(), locale=locale)
     if not normalized:
         return "", "has no letters or digits once normalized"
     if len(normalized) > 200:  # NFKC and word breaks can lengthen it
@@ -542,7 +542,7 @@ def lexicon_entry_create(*, concept: LexiconConcept, locale, value: str, actor, 
         raise ValidationError({"value": [problem]})
     entry = LexiconEntry.objects.create(
         concept=concept, locale=locale, value=value.strip(), normalized=normalized,
-        synonyms=lexicon_synonyms_clean(value=value, synonyms=list(synonyms), language=locale.language))
+        synonyms=lexicon_synonyms_clean(value=value, synonyms=list(synonyms), locale=locale))
     event_record(actor=actor, verb="lexicon_entry.created", target=entry, locale=locale, payload=_entry_payload(entry))
     return entry
 
@@ -558,7 +558,7 @@ def lexicon_entry_update(*, entry: LexiconEntry, actor, value: str | None = None
         entry.value, entry.normalized = value.strip(), normalized
     if synonyms is not None or value is not None:
         entry.synonyms = lexicon_synonyms_clean(value=entry.value, synonyms=entry.synonyms if synonyms is None
-                                                else list(synonyms), language=entry.locale.language)
+                                                else list(synonyms), locale=entry.locale)
     after = _entry_payload(entry)
     if after != before:
         entry.save()
@@ -677,7 +677,7 @@ class _LexiconRowChecker:
         if problem:
             return None, "value", problem
         try:
-            synonyms = lexicon_synonyms_clean(value=row.value, synonyms=row.synonyms, language=locale.language)
+            synonyms = lexicon_synonyms_clean(value=row.value, synonyms=row.synonyms, locale=locale)
         except ValidationError as exc:
             return None, "synonyms", exc.messages[0]
         return {"slot_type": slot_type, "concept": concept, "concept_key": row.concept, "locale": locale,

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import connection, connections
 
 from .models import TaskRun
-from .services import task_run_fail, task_run_heartbeat, task_run_progress, task_run_start, task_run_succeed
+from .services import (TaskRunAbandoned, task_run_fail, task_run_heartbeat, task_run_progress, task_run_start,
+                       task_run_succeed)
 
 logger = logging.getLogger(__name__)
 
@@ -15,21 +16,25 @@ logger = logging.getLogger(__name__)
 class _Heartbeat(threading.Thread):
     """Touches the run every PARLEY_TASK_HEARTBEAT_SECONDS from its own connection, so a worker
     that dies (SIGKILL, OOM, lost machine) stops beating and the sweeper can tell within
-    PARLEY_TASK_STALE_SECONDS, however long the task's own steps take."""
+    PARLEY_TASK_STALE_SECONDS, however long the task's own steps take. A beat that finds the run
+    no longer this worker's (a stopped or stalled worker the sweeper declared lost, resumed)
+    raises `abandoned`, which the body's progress callback checks."""
 
-    def __init__(self, run_id: int):
-        super().__init__(name=f"task-run-{run_id}-heartbeat", daemon=True)
-        self.run_id = run_id
+    def __init__(self, run: TaskRun):
+        super().__init__(name=f"task-run-{run.pk}-heartbeat", daemon=True)
+        self.task_run = run
         self.stopped = threading.Event()
+        self.abandoned = threading.Event()
 
     def run(self) -> None:
         try:
             while not self.stopped.wait(settings.PARLEY_TASK_HEARTBEAT_SECONDS):
                 try:
-                    if not task_run_heartbeat(run_id=self.run_id):
+                    if not task_run_heartbeat(run=self.task_run):
+                        self.abandoned.set()
                         return
                 except Exception:  # a database blip: the next beat tries again
-                    logger.warning("task run %s: heartbeat not written", self.run_id, exc_info=True)
+                    logger.warning("task run %s: heartbeat not written", self.task_run.pk, exc_info=True)
         finally:
             connections.close_all()  # this thread's own connection
 
@@ -48,8 +53,11 @@ def run_recorded(task_run_id: int, body: Callable[[TaskRun, Callable[[int, int |
     """Load the run fresh, call `body(run, report)`, record the outcome; re-raise on failure
     (a `RunRefused` is recorded and not raised: there is nothing to retry).
 
-    A run that already succeeded, that the sweeper declared lost, or that another live worker is
-    running is not run again, so a redelivered or duplicate message is harmless.
+    A run that already succeeded or failed, that the sweeper declared lost, or that another live
+    worker is running is not run again, so a redelivered or duplicate message is harmless. A run
+    taken from this worker while it ran (declared lost, then maybe run again elsewhere) is
+    abandoned: the body stops at its next progress report, and neither its outcome nor its
+    failure is recorded over what the run says now.
     """
     from celery import current_app
 
@@ -62,15 +70,18 @@ def run_recorded(task_run_id: int, body: Callable[[TaskRun, Callable[[int, int |
         return run.result
     run = started
 
-    def report(done: int, total: int | None = None) -> None:
-        task_run_progress(run=run, done=done, total=total)
-
     # In-process (eager) runs have no sweeper to watch them, and a test's open transaction would
     # hide the run from a second connection.
     heartbeat = None
     if not current_app.conf.task_always_eager and not connection.in_atomic_block:
-        heartbeat = _Heartbeat(run.pk)
+        heartbeat = _Heartbeat(run)
         heartbeat.start()
+
+    def report(done: int, total: int | None = None) -> None:
+        if heartbeat is not None and heartbeat.abandoned.is_set():
+            raise TaskRunAbandoned(f"task run {run.pk} (attempt {run.attempts}) is no longer this worker's")
+        task_run_progress(run=run, done=done, total=total)
+
     try:
         result = body(run, report)
     except RunRefused as exc:
@@ -78,12 +89,26 @@ def run_recorded(task_run_id: int, body: Callable[[TaskRun, Callable[[int, int |
             heartbeat.stop()
         task_run_fail(run=run, exc=exc, error=str(exc))
         return run.result
+    except TaskRunAbandoned:
+        if heartbeat:
+            heartbeat.stop()
+        return _abandoned(run)
     except Exception as exc:
         if heartbeat:
             heartbeat.stop()
-        task_run_fail(run=run, exc=exc)
+        if task_run_fail(run=run, exc=exc) is None:
+            return _abandoned(run)
         raise
     if heartbeat:
         heartbeat.stop()
-    task_run_succeed(run=run, result=result)
+    if task_run_succeed(run=run, result=result) is None:
+        return _abandoned(run)
     return result
+
+
+def _abandoned(run: TaskRun) -> dict:
+    now = TaskRun.objects.get(pk=run.pk)
+    logger.warning("task run %s (%s, attempt %s) was taken from this worker while it ran (now %s, attempt %s%s); "
+                   "abandoned, nothing more recorded", run.pk, run.kind, run.attempts, now.status, now.attempts,
+                   ", declared lost" if now.lost_at else "")
+    return now.result

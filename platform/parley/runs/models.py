@@ -1,6 +1,7 @@
 """A TaskRun records one Celery task's life so users see progress and failures, not 'pending'."""
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -37,6 +38,9 @@ class TaskRun(models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When it was last queued: created, or run again (same row). The outbox's grace and a queued
+    # run's "waiting" count from here, not from its creation.
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 

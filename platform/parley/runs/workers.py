@@ -51,7 +51,7 @@ def waiting_reason(*, run) -> str:
     period; "" otherwise."""
     if run is None or run.status != "queued":
         return ""
-    waited = (timezone.now() - run.created_at).total_seconds()
+    waited = (timezone.now() - run.queued_at).total_seconds()
     if run.dispatched_at is None and run.dispatch_error:
         return (f"not sent yet: the broker could not be reached ({run.dispatch_error}); it is sent when the "
                 f"broker is back (the sweeper retries every {int(settings.PARLEY_TASK_SWEEP_SECONDS)} s)")

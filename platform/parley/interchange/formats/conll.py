@@ -33,6 +33,8 @@ from parley.nlu.normalize import normalize_text
 
 from .sources import ArchiveLimits, RowError, decoded_lines, open_members
 
+# A block's token index never needs more digits (int() refuses over 4,300 of them).
+INDEX_DIGITS_MAX = 9
 SUFFIXES = (".conll", ".conllu", ".bio", ".iob", ".tsv", ".txt")
 _PARTITION_WORDS = {"test": "test", "valid": "dev", "validation": "dev", "dev": "dev", "devel": "dev",
                     "train": "train", "projectedtrain": "train"}
@@ -135,10 +137,13 @@ def _blocks(name: str, handle) -> Iterator[tuple[str, int, dict] | RowError]:
             block["comment_lines"][key] = number
             continue
         columns = text.split("\t") if "\t" in text else text.split()
-        if len(columns) >= 3 and columns[0].isdigit():
+        # An index is ASCII digits: str.isdigit() also holds for "²" and "١", and int() refuses a
+        # run over 4,300 digits; either would fail the whole batch instead of this block.
+        if len(columns) >= 3 and columns[0].isascii() and columns[0].isdigit():
             expected = len(block["tokens"]) + 1
-            if int(columns[0]) != expected:
-                problem(number, "(line)", f"line {number}, column 1: token index {columns[0]} where {expected} "
+            if len(columns[0]) > INDEX_DIGITS_MAX or int(columns[0]) != expected:
+                shown = columns[0] if len(columns[0]) <= INDEX_DIGITS_MAX else f"{columns[0][:INDEX_DIGITS_MAX]}…"
+                problem(number, "(line)", f"line {number}, column 1: token index {shown} where {expected} "
                                           "was expected", text)
                 continue
             token, label = columns[1].strip(), columns[-1].strip()
@@ -173,12 +178,12 @@ def scenario_of(intent: str) -> str:
     return intent
 
 
-def as_common_row(record: dict, *, file: str, locale: str, language: str | None = None,
+def as_common_row(record: dict, *, file: str, locale: str, char_split: bool = False,
                   label_map: dict | None = None) -> tuple[dict | None, str, str]:
     """The block as MASSIVE-named fields, or None with (field, reason).
 
-    `utt` is the tokens joined by spaces (nothing for ja/zh), so utt and annotation tokenize
-    alike as MASSIVE's loader requires; the `# text` comment as written stays in provenance.
+    `utt` is the tokens joined by spaces (by nothing with `char_split`, the locale's
+    `Locale.writes_without_spaces`), so utt and annotation tokenize alike as MASSIVE's loader requires; the `# text` comment as written stays in provenance.
     `label_map` ({"intents": {...}, "slot_types": {...}}) renames what it lists, nothing else.
     """
     comments = record["comments"]
@@ -195,7 +200,7 @@ def as_common_row(record: dict, *, file: str, locale: str, language: str | None 
     try:
         annotation = notation.from_bio(
             list(zip(record["tokens"], [_mapped_label(label, slot_types) for label in record["labels"]])),
-            locale=language)
+            char_split=char_split)
     except ValueError as exc:
         index = re.match(r"token (\d+)", str(exc))
         where = f"line {record['token_lines'][int(index[1])]}: " if index else ""
@@ -301,7 +306,7 @@ def parallel_key(record: dict, *, partition: str, language: str | None) -> str:
     `# text-en`, the English row through its own text (normalized, so spacing and case do not
     split a group). The English files carry no ids and lt.test.conll's ids are not the English
     rows' numbers, so the English text is what ties a translation to its source."""
-    english = normalize_text(english_text(record, language=language), language="en")
+    english = normalize_text(english_text(record, language=language))
     if not english:
         return ""
     return f"en-text:{partition}:{hashlib.sha1(english.encode('utf-8')).hexdigest()[:24]}"

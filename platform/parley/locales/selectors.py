@@ -90,8 +90,9 @@ def locales_of_language(*, language: str) -> list[Locale]:
     langcodes keeps `no` and `nb` apart since CLDR's 2021 change, so no rule of its maps one to
     the other."""
     tags = set(Locale.objects.filter(language=language).values_list("tag", flat=True))
-    for alias, tag in LocaleAlias.objects.filter(
-            Q(tag_key=language.lower()) | Q(tag_key__startswith=f"{language.lower()}-")).values_list("tag", "locale__tag"):
+    key = language.lower()
+    aliases = LocaleAlias.objects.filter(Q(tag_key=key) | Q(tag_key__startswith=f"{key}-"))
+    for alias, tag in aliases.values_list("tag", "locale__tag"):
         try:
             if cldr.parse_tag(alias).language == language:
                 tags.add(tag)

@@ -87,11 +87,17 @@ def test_bad_blocks_are_rejected_with_line_and_reason(tmp_path):
     assert rejects[(1, "intent")] == "no '# intent = …' (or '# intent: …') comment"
     assert "expected O, B-<type> or I-<type>" in rejects[(4, "label")]
     assert "got 3 column(s)" in rejects[(8, "(line)")]
-    # Spacing may differ between the comment and the tokens ("me." / "me ."); words may not.
-    assert rejects[(19, "text")] == ("the '# text' comment 'wake him' does not match the tokens 'wake me' "
-                                     "(only spacing may differ)")
-    assert batch.rows_accepted == 2
-    assert set(Utterance.objects.values_list("text", "partition")) == {("wake", "train"), ("wake me .", "train")}
+    assert len(rejects) == 3
+    # Spacing may differ between the comment and the tokens ("me." / "me ."); other words are a
+    # warning against the row, whose text is the tokens.
+    assert (batch.rows_accepted, batch.rows_warned) == (3, 1)
+    assert set(Utterance.objects.values_list("text", "partition")) == {
+        ("wake", "train"), ("wake me .", "train"), ("wake me", "train")}
+    from parley.checks.selectors import results_for
+    [warning] = results_for(target=Utterance.objects.get(text="wake me"))
+    assert (warning.check_id, warning.position) == ("utterance.source_text_differs", 5)
+    assert warning.message.startswith("the file's '# text' says 'him' where its tokens say 'me' (word 2)")
+    assert not results_for(target=Utterance.objects.get(text="wake me .")).exists()
 
 
 def test_plain_two_column_bio_and_japanese_characters(tmp_path):

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -17,9 +18,12 @@ from rest_framework.test import APIClient
 import factories as f
 from parley.interchange.exports import conll_blocks
 from parley.interchange.models import ImportBatch
+from parley.checks.selectors import results_for
 from parley.interchange.services import import_batch_create, import_batch_run
 from parley.locales.selectors import locale_resolve
+from parley.locales.services import locale_packs_load
 from parley.nlu.models import Utterance
+from parley.nlu.services import utterance_annotation_update
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +39,9 @@ FILES = {
     "zh.test.conll": ("zh", "", 2),
     "ja.test.conll": ("ja", "", 1),
     "ar.test.conll": ("ar", "", 2),
+    "id.test.conll": ("id", "", 1),  # the file's end: its last block, then a blank line
+    # the file's end: id 500, whose '# text' says "gleichn" over the token "glaichn" (a warning)
+    "de-muc.test.conll": ("bar-DE", "bar-DE", 1),
 }
 
 
@@ -62,8 +69,54 @@ def test_each_published_layout_imports_without_rejects_and_exports_line_for_line
         [str(r) for r in batch.rejects.all()]
     original = (PUBLISHED / name).read_text(encoding="utf-8")
     assert exported(tag).splitlines() == original.splitlines()
-    assert exported(tag) == original  # byte for byte: no blank line after the last block, as published
+    # byte for byte: after the last block a blank line where the file has one (id, ar, de, gsw, nap,
+    # de-muc, lt), none where it has none (de-ba)
+    assert exported(tag) == original
     assert run(PUBLISHED / name, create_missing=True, locale=explicit).rows_present == blocks  # idempotent
+
+
+def test_a_text_comment_with_other_words_than_its_tokens_is_imported_with_a_warning_naming_them():
+    f.locale("bar-DE")
+    batch = run(PUBLISHED / "de-muc.test.conll", create_missing=True, locale="bar-DE")
+    assert (batch.rows_accepted, batch.rows_rejected, batch.rows_warned) == (1, 0, 1)
+    row = Utterance.objects.get(external_id="de-muc.test.conll:500")
+    # The utterance is the tokens; the comment is kept as the file wrote it.
+    assert row.text == "buach a party an eanam campus in da glaichn gegnd fia churrascaria"
+    assert row.annotated == ("buach a party an [location : eanam campus in da glaichn gegnd] fia "
+                             "[restaurant_type : churrascaria]")
+    assert row.provenance["row"]["text"] == "buach a party an eanam campus in da gleichn gegnd fia churrascaria"
+    [warning] = results_for(target=row)
+    assert (warning.check_id, warning.severity, warning.field, warning.position) == (
+        "utterance.source_text_differs", "warning", "text", 36)
+    assert warning.message == ("the file's '# text' says 'gleichn' where its tokens say 'glaichn' (word 9); "
+                               "the text is taken from the tokens, the comment kept as written")
+    assert exported("bar-DE") == (PUBLISHED / "de-muc.test.conll").read_text(encoding="utf-8")
+
+    # An edited row is written with its own text as '# text' (the file's comment is not the row's
+    # any more), so the warning about the comment goes and no edit brings it back.
+    edited = utterance_annotation_update(utterance=row, actor="test", annotated=(
+        "buach a party an [location : eanam campus] in da glaichn gegnd fia [restaurant_type : churrascaria]"))
+    assert not results_for(target=edited).exists()
+    assert "# text = buach a party an eanam campus in da glaichn gegnd fia churrascaria" in exported("bar-DE")
+
+
+def test_a_text_comment_with_other_words_still_has_its_slot_spans_checked(tmp_path):
+    f.locale("en")
+    # "sweatr" is shorter than the token "sweater": the spans are checked against the comment alone.
+    typo = SWEATER.replace("# text = Do I need a sweater?", "# text = Do I need a sweatr?")
+    other_first_word = SWEATER.replace("# text = Do", "# text = So")
+    batch = run(write(tmp_path, "en.test.conll", typo.format(slots="12:18:weather/attribute") + "\n"
+                      + other_first_word.format(slots="12:19:weather/attribute")), create_missing=True)
+    assert (batch.rows_accepted, batch.rows_rejected, batch.rows_warned) == (2, 0, 2), \
+        [str(r) for r in batch.rejects.all()]
+    bad = typo.format(slots="11:18:weather/attribute")
+    batch = run(write(tmp_path, "en.valid.conll", bad), create_missing=True)
+    assert [r.reason for r in batch.rejects.all()] == [
+        "line 3: slot span '11:18:weather/attribute' (' sweatr') starts or ends on a space"]
+    [first, second] = [results_for(target=u).get() for u in Utterance.objects.order_by("source_order")]
+    assert (first.message.split(";")[0], first.position) == (
+        "the file's '# text' says 'sweatr?' where its tokens say 'sweater' (word 5)", 12)
+    assert second.message.startswith("the file's '# text' says 'So' where its tokens say 'Do' (word 1)")
 
 
 def test_labels_with_slashes_are_stored_as_given_and_an_intent_without_scenario_is_its_own():
@@ -272,3 +325,42 @@ def test_the_admin_upload_takes_a_label_map_for_conll_only(django_capture_on_com
         assert post("conll", json.dumps(LABEL_MAP).encode()).status_code == 302
     assert ImportBatch.objects.get().options["label_map"] == LABEL_MAP
     assert Utterance.objects.get(text="Brauch i an Pulli ?").intent.name == "weather_query"
+
+
+@pytest.fixture
+def massive_locales():
+    """The 52 shipped locale packs, as `locales_load` registers them on a fresh install."""
+    locale_packs_load(directory=settings.PARLEY_LOCALE_PACKS_DIR, actor="test")
+
+
+@pytest.mark.parametrize("name, tag", [("ar.test.conll", "ar-SA"), ("no.test.conll", "nb-NO"),
+                                       ("en.test.conll", "en-US")])
+def test_a_bare_language_file_name_is_the_one_registered_locale_of_that_language(massive_locales, name, tag):
+    batch = run(PUBLISHED / name, create_missing=True)
+    assert (batch.rows_rejected, batch.rows_accepted) == (0, FILES[name][2]), [str(r) for r in batch.rejects.all()]
+    assert set(Utterance.objects.values_list("locale__tag", flat=True)) == {tag}
+    assert exported(tag) == (PUBLISHED / name).read_text(encoding="utf-8")
+
+
+def test_a_bare_language_with_several_or_no_registered_locales_is_refused_saying_which(massive_locales):
+    several = run(PUBLISHED / "zh.test.conll", create_missing=True)
+    assert (several.rows_accepted, several.rows_rejected) == (0, 2)
+    assert {(r.field, r.reason) for r in several.rejects.all()} == {(
+        "locale", "locale 'zh' (from the file name) is not registered, and 2 registered locales are of its "
+                  "language (zh-Hans-CN, zh-Hant-TW); pass --locale with the one this file is")}
+    none = run(PUBLISHED / "lt.test.conll", create_missing=True)
+    assert (none.rows_accepted, none.rows_rejected) == (0, 4)
+    assert {(r.field, r.reason) for r in none.rejects.all()} == {(
+        "locale", "locale 'lt' (from the file name) is not registered, and no registered locale is of its "
+                  "language (Lithuanian); pass --locale TAG --create-missing to register the locale this file is")}
+    assert not Utterance.objects.exists()
+    assert run(PUBLISHED / "lt.test.conll", create_missing=True, locale="lt-LT").rows_accepted == 4
+
+
+def test_a_file_name_with_a_subtag_is_never_resolved_by_its_language(massive_locales):
+    # de-DE is the one German locale, but de-ba is Bavarian (as BCP 47, German in Bosnia).
+    batch = run(PUBLISHED / "de-ba.test.conll", create_missing=True)
+    assert (batch.rows_accepted, batch.rows_rejected) == (0, 7)
+    assert {r.reason for r in batch.rejects.all()} == {
+        "locale 'de-ba' (from the file name) is not registered; pass --locale, or register 'de-ba' as an alias "
+        "of the locale it means (source conll)"}

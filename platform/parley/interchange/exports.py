@@ -365,22 +365,29 @@ def conll_blocks(*, locale: Locale, source: str | None = None, partition: str | 
     token lines from its annotation; other rows get `# id`, `# text`, `# intent`. Tokens are
     MASSIVE's (characters where `Locale.writes_without_spaces`).
     """
-    separator = ""  # xSID's files put one blank line between blocks and none after the last
+    # xSID's files put one blank line between blocks; after the last, most have one more blank
+    # line and de-ba.test.conll none: the last block exported ends as its block was read.
+    separator = ""
+    ending = ""
     char_split = locale.writes_without_spaces  # the registry's, as imports and edits stored the rows
     for row in export_rows(locale=locale, source=source, partition=partition):
-        written = row.provenance.get("lines") if row.source == Utterance.Source.CONLL else None
+        from_conll = row.source == Utterance.Source.CONLL
+        written = row.provenance.get("lines") if from_conll else None
         if written and row.provenance.get("as_imported") == conll.fingerprint(intent=row.intent,
                                                                              annotated=row.annotated):
             yield separator + "\n".join(written) + "\n"
-            separator = "\n"
-            continue
-        parsed = notation.parse(row.annotated, char_split=char_split)
-        if not parsed.ok:  # every stored annotation was validated on its way in; never emit a broken block
-            continue
-        yield separator + conll.block_lines(external_id=row_id(external_id=row.external_id, uid=row.uid), text=row.text,
-                                intent=row.intent, pairs=notation.to_bio(parsed.annotation, char_split=char_split),
-                                annotation=parsed.annotation, written=written)
+        else:
+            parsed = notation.parse(row.annotated, char_split=char_split)
+            if not parsed.ok:  # every stored annotation was validated on its way in; never emit a broken block
+                continue
+            yield separator + conll.block_lines(external_id=row_id(external_id=row.external_id, uid=row.uid),
+                                                text=row.text, intent=row.intent,
+                                                pairs=notation.to_bio(parsed.annotation, char_split=char_split),
+                                                annotation=parsed.annotation, written=written)
         separator = "\n"
+        ending = "\n" if from_conll and row.provenance.get("blank_line_after") else ""
+    if ending:
+        yield ending
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
+import langcodes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 from parley.access.scoping import ALL_LOCALES, locales_for, token_locale_ids
 from parley.events.services import event_record
-from parley.locales.selectors import UnknownLocale, locale_resolve, locale_unregistered
+from parley.locales.selectors import UnknownLocale, locale_resolve, locale_unregistered, locales_of_language
 from parley.locales.services import locale_alias_set, locale_create
 from parley.locales import cldr
 from parley.checks.registry import CheckContext, checks_evaluate, errors_in, registry
@@ -318,11 +319,13 @@ class _AllowEverySlot(dict):
 
 class _Draft(NamedTuple):
     """What the utterance checks read of a row that is not an Utterance yet (a tuple: built a
-    million times an import)."""
+    million times an import). `source_text`: the text the file wrote beside its tokens (CoNLL's
+    `# text`), which only the import has: the check `utterance.source_text_differs` compares it."""
 
     annotated: str
     text: str
     intent_id: int
+    source_text: str | None = None
 
 
 class _Schema:
@@ -337,6 +340,7 @@ class _Schema:
         self.scope = scope  # locale ids the batch's starter may import into (or ALL_LOCALES)
         self._stand_in_ids = itertools.count(-1, -1)
         self.locales: dict[str, object] = {}
+        self._file_name_refusals: dict[str, str] = {}  # file name's locale code → why no locale
         self.intents = {i.name: i for i in Intent.objects.select_related("scenario")}
         self.slot_types = {s.name: s for s in SlotType.objects.all()}
         self.slot_type_names = frozenset(self.slot_types)
@@ -351,15 +355,11 @@ class _Schema:
                 i.pk: self.allowed.get(name, set()) for name, i in self.intents.items()},
         })
 
-    def locale(self, tag: str, *, may_create: bool = True):
+    def locale(self, tag: str):
         if tag not in self.locales:
             try:
                 self.locales[tag] = locale_resolve(tag)
             except UnknownLocale as exc:
-                if not may_create:
-                    raise ValidationError(
-                        f"locale {tag!r} (from the file name) is not registered; pass --locale, or register "
-                        f"{tag!r} as an alias of the locale it means (source {self.source})") from exc
                 if not self.create_missing:
                     raise ValidationError(f"unknown locale {tag!r} (register it, or import with --create-missing)") from exc
                 try:
@@ -383,6 +383,47 @@ class _Schema:
             raise ValidationError(f"locale {locale.tag!r} is outside the locales this import may write "
                                   f"({', '.join(self._scope_tags())}); row not written")
         return locale
+
+    def file_name_locale(self, file: str):
+        """The locale a file's name gives (xSID: `ar.test.conll`, `de-ba.test.conll`), decided
+        once per name: a registered tag or alias; else, for a bare language code, the one
+        registered locale of that language. A name is never registered from (`de-ba` is
+        Bavarian, not German in Bosnia): that takes an explicit --locale."""
+        tag = conll.locale_from_file_name(file)
+        if tag not in self.locales and tag not in self._file_name_refusals:
+            try:
+                found = locale_resolve(tag)
+            except UnknownLocale:
+                found = self._locale_of_bare_language(tag)
+            if isinstance(found, str):
+                self._file_name_refusals[tag] = found
+            else:
+                self.locales[tag] = found
+                nlu_checks.locale_char_split_seed(found, self.check_context)
+        if tag in self._file_name_refusals:
+            raise ValidationError(self._file_name_refusals[tag])
+        return self.locale(tag)  # known now: the scope is checked as for any locale
+
+    def _locale_of_bare_language(self, tag: str):
+        """The one registered locale of a bare language code (ar → ar-SA, no → nb-NO through its
+        alias no-NO), or why there is none to take."""
+        not_registered = f"locale {tag!r} (from the file name) is not registered"
+        try:
+            parts = cldr.parse_tag(tag)
+        except cldr.InvalidTag:
+            parts = None
+        if parts is None or parts.script or parts.territory or parts.variant or not tag.isalpha():
+            return (f"{not_registered}; pass --locale, or register {tag!r} as an alias of the locale it "
+                    f"means (source {self.source})")
+        candidates = locales_of_language(language=parts.language)
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            return (f"{not_registered}, and {len(candidates)} registered locales are of its language "
+                    f"({', '.join(c.tag for c in candidates)}); pass --locale with the one this file is")
+        name = langcodes.Language.get(parts.language).display_name()
+        return (f"{not_registered}, and no registered locale is of its language ({name}); pass --locale TAG "
+                "--create-missing to register the locale this file is")
 
     def _scope_tags(self) -> list[str]:
         if not hasattr(self, "_tags"):
@@ -423,11 +464,12 @@ class _Schema:
             self.allowed.setdefault(intent.name, set()).update(new_allowed)
 
 
-def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: dict | None = None
-                  ) -> tuple[dict | None, str, str]:
+def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: dict | None = None,
+                  source_text: str | None = None) -> tuple[dict | None, str, str]:
     """A prepared row from MASSIVE-named fields, or None with (field, reason).
 
-    `keep` is the record as the source wrote it, stored for exact round trips (default: record).
+    `keep` is the record as the source wrote it, stored for exact round trips (default: record);
+    `source_text` the text it wrote beside its tokens, for the checks (see _Draft).
     """
     get = record.get
     for name in massive.REQUIRED_FIELDS:
@@ -460,7 +502,7 @@ def _validate_row(record: dict, schema: _Schema, locale_override: str, *, keep: 
     except ValidationError as exc:
         return None, "intent", exc.messages[0]
     intent_id, tag, text = intent.pk, locale.tag, record["utt"]
-    draft = _Draft(record["annot_utt"], text, intent_id)
+    draft = _Draft(record["annot_utt"], text, intent_id, source_text)
     context = schema.check_context.for_next_object()
     findings = checks_evaluate(draft, applies_to="utterance", locale=tag, context=context)
     errors = errors_in(findings) if findings else None
@@ -540,9 +582,9 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
         return _validate_row(common, schema, "", keep=record)
     if format == ImportBatch.Format.CONLL:
         explicit = options.get("locale", "")
-        tag = explicit or conll.locale_from_file_name(file)
+        tag = explicit or conll.locale_from_file_name(file)  # the schema's key for the locale
         try:
-            locale = schema.locale(tag, may_create=bool(explicit))
+            locale = schema.locale(explicit) if explicit else schema.file_name_locale(file)
         except ValidationError as exc:
             return None, "locale", exc.messages[0]
         common, field, reason = conll.as_common_row(record, file=file, locale=tag,
@@ -550,12 +592,14 @@ def _prepare_row(format: str, record: dict, *, file: str, schema: _Schema, optio
                                                     label_map=options.get("label_map"))
         if common is None:
             return None, field, reason
-        row, field, reason = _validate_row(common, schema, "", keep=record["comments"])
+        row, field, reason = _validate_row(common, schema, "", keep=record["comments"],
+                                           source_text=record["comments"].get("text"))
         if row is not None:
             # Translations of one English sentence share a parallel group (the datasets leakage
             # guard keeps a group in one partition); the lines as written make the export exact.
             row["parallel_key"] = conll.parallel_key(record, partition=common["partition"], language=locale.tag)
             row["provenance"]["lines"] = record["lines"]
+            row["provenance"]["blank_line_after"] = record["blank_line_after"]
             row["provenance"]["as_imported"] = conll.fingerprint(intent=common["intent"],
                                                                  annotated=row["annotated"])
         return row, field, reason

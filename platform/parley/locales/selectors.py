@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from parley.config.generations import GenerationMemo, values_copied
 
@@ -81,6 +81,24 @@ def locale_resolve(tag: str) -> Locale:
     if locale is None:
         raise UnknownLocale(f"{tag!r} is not a registered locale or alias")
     return locale
+
+
+def locales_of_language(*, language: str) -> list[Locale]:
+    """The registered locales of one language (a bare language subtag, as `cldr.parse_tag` gives
+    it), by tag: by their own tag's language or by an alias's. nb-NO is Norwegian Bokmål, but its
+    alias no-NO (the pack's "Norwegian macrolanguage code") says it is what `no` means here;
+    langcodes keeps `no` and `nb` apart since CLDR's 2021 change, so no rule of its maps one to
+    the other."""
+    tags = set(Locale.objects.filter(language=language).values_list("tag", flat=True))
+    key = language.lower()
+    aliases = LocaleAlias.objects.filter(Q(tag_key=key) | Q(tag_key__startswith=f"{key}-"))
+    for alias, tag in aliases.values_list("tag", "locale__tag"):
+        try:
+            if cldr.parse_tag(alias).language == language:
+                tags.add(tag)
+        except cldr.InvalidTag:
+            continue
+    return list(Locale.objects.filter(tag__in=tags).order_by("tag"))
 
 
 def locale_unregistered(tag: str) -> Locale:

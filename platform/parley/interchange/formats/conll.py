@@ -69,7 +69,8 @@ def read_records(path: str | Path, *, limits: ArchiveLimits, label: str = "") ->
 
 def _new_block(line: int, ordinal: int) -> dict:
     return {"comments": {}, "comment_lines": {}, "tokens": [], "labels": [], "token_lines": [],
-            "intent_columns": [], "lines": [], "line": line, "ordinal": ordinal, "problem": None}
+            "intent_columns": [], "lines": [], "line": line, "ordinal": ordinal, "problem": None,
+            "blank_line_after": False}
 
 
 def _blocks(name: str, handle) -> Iterator[tuple[str, int, dict] | RowError]:
@@ -105,6 +106,10 @@ def _blocks(name: str, handle) -> Iterator[tuple[str, int, dict] | RowError]:
             continue
         number, text = item
         if not text.strip():
+            if block is not None:
+                # Most xSID files end on a blank line, de-ba.test.conll on its last token line:
+                # the export gives back whichever the last block had.
+                block["blank_line_after"] = True
             done = finish(block)
             if done is not None:
                 yield done
@@ -178,7 +183,11 @@ def as_common_row(record: dict, *, file: str, locale: str, char_split: bool = Fa
     """The block as MASSIVE-named fields, or None with (field, reason).
 
     `utt` is the tokens joined by spaces (by nothing with `char_split`, the locale's
-    `Locale.writes_without_spaces`), so utt and annotation tokenize alike as MASSIVE's loader requires; the `# text` comment as written stays in provenance.
+    `Locale.writes_without_spaces`), so utt and annotation tokenize alike as MASSIVE's loader
+    requires; the `# text` comment as written stays in provenance. Tokenizers split differently
+    ("7am." vs "7am ."), so the comment may differ in spacing; one that says other words (a
+    publisher's typo: de-muc.test.conll id 500) is the import's warning
+    `utterance.source_text_differs` (interchange/checks.py), not a reject.
     `label_map` ({"intents": {...}, "slot_types": {...}}) renames what it lists, nothing else.
     """
     comments = record["comments"]
@@ -200,14 +209,8 @@ def as_common_row(record: dict, *, file: str, locale: str, char_split: bool = Fa
         index = re.match(r"token (\d+)", str(exc))
         where = f"line {record['token_lines'][int(index[1])]}: " if index else ""
         return None, "label", f"{where}{exc}"
-    written = comments.get("text")
-    if written is not None and "".join(written.split()) != "".join(record["tokens"]):
-        # Tokenizers split differently ("7am." vs "7am ."), so only spacing may differ; other
-        # differences mean the comment and the token lines describe different sentences.
-        return None, "text", (f"the '# text' comment {written[:80]!r} does not match the tokens "
-                              f"{' '.join(record['tokens'])[:80]!r} (only spacing may differ)")
     if "slots" in comments:
-        reason = _slot_spans_problem(comments["slots"], written, record)
+        reason = _slot_spans_problem(comments["slots"], comments.get("text"), record)
         if reason:
             return None, "slots", reason
     return {
@@ -264,10 +267,13 @@ def _slot_spans_problem(value: str, text: str | None, record: dict) -> str:
         return ""
     if text is None:
         return f"line {line}: '# slots:' spans need a '# text' comment to point into"
-    starts, ends = _token_offsets(text, record["tokens"])
+    # Where the tokens are not the text's words (a typo in `# text`, warned of by the import) the
+    # token boundaries cannot be placed in the text: the spans are then checked without them.
+    placed = "".join(text.split()) == "".join(record["tokens"])
+    starts, ends = _token_offsets(text, record["tokens"]) if placed else (set(), set())
 
     def cuts_a_word(offset: int, token_boundaries: set[int]) -> bool:
-        return (offset not in token_boundaries and 0 < offset < len(text)
+        return (placed and offset not in token_boundaries and 0 < offset < len(text)
                 and text[offset - 1].isalnum() and text[offset].isalnum())
 
     for span in value.split(","):

@@ -107,3 +107,109 @@ def test_a_boolean_filter_takes_true_and_false(admin_api):
 def test_holiday_seed_body_is_optional_in_the_schema(schema):
     body = schema["paths"]["/api/v1/locales/{tag}/holidays/seed/"]["post"].get("requestBody", {})
     assert not body.get("required")
+
+
+# --- negative data (schemathesis's negative_data_rejection) --------------------------------------
+
+@pytest.mark.parametrize("query", ["direction=", "status=", "direction=%20"])
+def test_an_empty_choice_filter_is_a_400_not_no_filter(admin_api, query):
+    f.locale("de-DE")
+    response = admin_api.get(f"/api/v1/locales/?{query}")
+    assert response.status_code == 400, response.content[:200]
+    assert list(response.json()["error"]["fields"]) == [query.split("=")[0]]
+
+
+def test_an_empty_number_filter_is_a_400_and_an_empty_text_filter_is_no_filter(admin_api):
+    f.locale("de-DE")
+    response = admin_api.get("/api/v1/feedback/paraphrases/?min_support=")
+    assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["min_support"]
+    assert len(admin_api.get("/api/v1/locales/?q=").json()["results"]) == 1
+    assert admin_api.get("/api/v1/locales/?direction=ltr").status_code == 200
+
+
+@pytest.mark.parametrize("path, name", [("/api/v1/coverage/?view=", "view"), ("/api/v1/coverage/?output=", "output"),
+                                        ("/api/v1/coverage/?output=xml", "output"),
+                                        ("/api/v1/lexicon/export/?output=", "output"),
+                                        ("/api/v1/checks/?applies_to=", "applies_to")])
+def test_an_empty_or_unknown_enum_parameter_of_a_view_is_a_400(admin_api, path, name):
+    response = admin_api.get(path)
+    assert response.status_code == 400, response.content[:200]
+    assert list(response.json()["error"]["fields"]) == [name]
+
+
+def test_enum_parameters_of_a_view_still_take_their_values_and_their_absence(admin_api):
+    for path in ("/api/v1/coverage/", "/api/v1/coverage/?view=targets", "/api/v1/coverage/?output=json",
+                 "/api/v1/lexicon/export/?output=json", "/api/v1/checks/"):
+        assert admin_api.get(path).status_code == 200, path
+    assert admin_api.get("/api/v1/coverage/?output=csv")["Content-Type"].startswith("text/csv")
+
+
+def _multipart(client, method, path, body: bytes, boundary="b0undary"):
+    return client.generic(method, path, body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+@pytest.mark.parametrize("body", [
+    b"-8136--b0undary--\r\n",  # found by the fuzz run: no boundary line, so no part
+    b"kind=catalogued",  # a urlencoded body sent as multipart
+    b'--b0undary\r\nContent-Type: text/plain\r\n\r\ncatalogued\r\n--b0undary--\r\n',  # a part without a name
+])
+def test_a_multipart_body_that_is_not_a_form_is_a_400_not_a_no_op(admin_api, body):
+    f.intent("alarm_set", "alarm", slots=("time",))
+    response = _multipart(admin_api, "PATCH", "/api/v1/slot-types/time/", body)
+    assert response.status_code == 400, response.content[:200]
+    assert "multipart" in response.json()["error"]["message"].lower()
+
+
+def test_an_empty_multipart_form_is_a_form_without_fields(admin_api):
+    f.intent("alarm_set", "alarm", slots=("time",))
+    assert _multipart(admin_api, "PATCH", "/api/v1/slot-types/time/", b"--b0undary--\r\n").status_code == 200
+
+
+def test_a_form_field_with_an_empty_name_is_a_400(admin_api):
+    f.intent("alarm_set", "alarm", slots=("time",))
+    body = b'--b0undary\r\nContent-Disposition: form-data; name=""\r\n\r\ncatalogued\r\n--b0undary--\r\n'
+    assert _multipart(admin_api, "PATCH", "/api/v1/slot-types/time/", body).status_code == 400
+    response = admin_api.generic("PATCH", "/api/v1/slot-types/time/", "=catalogued",
+                                 content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and "empty name" in response.json()["error"]["message"]
+
+
+def test_form_bodies_document_that_an_empty_value_is_null_or_not_given(admin_api, schema):
+    """DRF reads an empty form value as null (nullable) or "not given" (optional): a form cannot
+    send null. JSON keeps "" and refuses it where text is needed; the form schema says so."""
+    components, paths = schema["components"]["schemas"], schema["paths"]
+    patch = paths["/api/v1/slot-types/{name}/"]["patch"]["requestBody"]["content"]
+    assert patch["application/json"]["schema"]["$ref"].endswith("/PatchedSlotTypeWriteRequest")
+    form = patch["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert patch["application/x-www-form-urlencoded"]["schema"]["$ref"].endswith(f"/{form}")
+    assert {"type": "string", "maxLength": 0} .items() <= components[form]["properties"]["name"]["anyOf"][1].items()
+    assert components[form]["properties"]["description"] == {"type": "string"}  # takes "" already
+    rule = components["PromotionRuleRequestForm"]["properties"]
+    assert "anyOf" in rule["locale"] and "anyOf" not in rule["source"]  # source is required
+    f.intent("alarm_set", "alarm", slots=("time",))
+    assert admin_api.patch("/api/v1/slot-types/time/", {"name": ""}, format="json").status_code == 400
+    response = admin_api.patch("/api/v1/slot-types/time/", {"name": "", "kind": "open"}, format="multipart")
+    assert response.status_code == 200 and response.json()["name"] == "time"
+
+
+@pytest.mark.parametrize("years", [[2101, 1934, 1993], [1993, 2101], "2026"])
+def test_holiday_seed_checks_every_posted_year(admin_api, years):
+    """Found by the fuzz run: a form's repeated `years` was read as its last value only, so 2101
+    (over the documented maximum) was accepted; JSON `"2026"` (not a list) was split by commas."""
+    f.locale("de-DE")
+    form = admin_api.post("/api/v1/locales/de-DE/holidays/seed/", {"years": years}, format="multipart")
+    as_json = admin_api.post("/api/v1/locales/de-DE/holidays/seed/", {"years": years}, format="json")
+    if isinstance(years, str):  # a form cannot tell one value from a list of one
+        assert as_json.status_code == 400 and form.status_code == 202, form.content[:200]
+    else:
+        assert form.status_code == 400 and as_json.status_code == 400, form.content[:200]
+        assert "years" in form.json()["error"]["fields"]
+
+
+def test_holiday_utterances_body_goes_through_its_serializer(admin_api):
+    """The same class as the seed: `patterns` read with request.data.get took a string for a list
+    (and a form's last pattern only)."""
+    f.locale("de-DE")
+    response = admin_api.post("/api/v1/locales/de-DE/holidays/utterances/",
+                              {"patterns": "wann ist {holiday}"}, format="json")
+    assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["patterns"]

@@ -7,6 +7,7 @@ of digits, NaN or Infinity. Each is refused here as a 400 naming where it is, so
 think of it and none answers 500.
 """
 from django.conf import settings
+from django.utils.http import parse_header_parameters
 from rest_framework import parsers, status
 from rest_framework.exceptions import APIException, ParseError
 
@@ -56,6 +57,8 @@ class JSONParser(parsers.JSONParser):
 
 def _form_problem(data, files=None) -> str | None:
     for key, values in data.lists():
+        if not key.strip():  # no serializer field has it, so the value would be silently dropped
+            return "a field with an empty name"
         for value in (key, *values):
             if isinstance(value, str) and (problem := text_problem(value)):
                 return f"field {key!r}: {problem}"
@@ -73,9 +76,36 @@ class FormParser(parsers.FormParser):
         return data
 
 
+class _BodyHead:
+    """A stream that remembers how long it was and how it began (what the parser read)."""
+
+    KEEP = 512
+
+    def __init__(self, stream):
+        self._stream, self.head, self.length = stream, b"", 0
+
+    def read(self, *args):
+        chunk = self._stream.read(*args)
+        if len(self.head) < self.KEEP:
+            self.head += chunk[:self.KEEP - len(self.head)]
+        self.length += len(chunk)
+        return chunk
+
+
 class MultiPartParser(parsers.MultiPartParser):
+    """Django's parser skips what is not a part with a name: a body that is not multipart at all
+    (no boundary), or parts without a Content-Disposition name, parse as a form with no fields, so
+    a PATCH or an action would answer as a no-op for a request it did not understand. A body of
+    which no part was read is refused unless it is the empty form (just the closing boundary)."""
+
     def parse(self, stream, media_type=None, parser_context=None):
-        result = super().parse(stream, media_type, parser_context)
+        body = _BodyHead(stream) if stream is not None else None
+        result = super().parse(body, media_type, parser_context)
         if problem := _form_problem(result.data, result.files):
             raise ParseError(f"Multipart form parse error - {problem}")
+        if body is not None and body.length and not result.data and not result.files:
+            boundary = parse_header_parameters(media_type or "")[1].get("boundary", "")
+            if body.length > body.KEEP or body.head.strip() != f"--{boundary}--".encode("ascii", "replace"):
+                raise ParseError("Multipart form parse error - no part with a field name: "
+                                 "not a multipart/form-data body for its boundary")
         return result

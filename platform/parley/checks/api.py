@@ -2,11 +2,12 @@
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from parley.access.scoping import actor_of
+from parley.api.filters import choice_param
 
 from .models import CheckResult
 from .registry import APPLIES_TO, registry
@@ -32,9 +33,7 @@ class CheckListView(APIView):
     def get(self, request):
         if not actor_of(request).can(VIEW_PERM):
             raise PermissionDenied("You may not read checks.")
-        kind = request.query_params.get("applies_to")
-        if kind and kind not in APPLIES_TO:  # an unknown kind would silently list every check
-            raise ValidationError({"applies_to": [f"{kind[:80]!r} is not one of: {', '.join(sorted(APPLIES_TO))}"]})
+        kind = choice_param(request, "applies_to", sorted(APPLIES_TO))  # unknown: not every check
         checks = [c for c in registry.all() if not kind or c.applies_to == kind]
         return Response({"results": CheckSerializer(checks, many=True).data})
 

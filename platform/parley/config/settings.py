@@ -216,8 +216,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Every operation documents the error shape and the errors any request can get (parley/api/schema.py).
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "parley.api.schema.error_responses"],
+    # Every operation documents the error shape and the errors any request can get, and form bodies
+    # what an empty value means (parley/api/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "parley.api.schema.error_responses",
+                           "parley.api.schema.form_empty_values"],
     "ENUM_NAME_OVERRIDES": {
         "LocaleStatusEnum": "parley.locales.models.Locale.Status",
         "TaskRunStatusEnum": "parley.runs.models.TaskRun.Status",

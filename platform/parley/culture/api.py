@@ -620,12 +620,13 @@ class HolidayViewSet(_LocaleOwnedViewSet):
         return Response(self.get_serializer(holiday_list().get(pk=holiday.pk)).data)  # fresh dates
 
 
-def _years(request, *, default_span: int = 1) -> list[int]:
+def _years(request, *, default_span: int = 1, posted: list[int] | None = None) -> list[int]:
+    """`?year=` (one, or a comma-separated list), else the `posted` body years, else this year on."""
     import datetime as dt
 
     raw = request.query_params.get("year")
-    if not raw and request.method == "POST":
-        raw = request.data.get("years")
+    if not raw and posted:
+        return posted
     if raw in (None, "", []):
         this = dt.date.today().year
         return list(range(this, this + default_span))
@@ -657,15 +658,18 @@ class LocaleHolidaysView(APIView):
                          "results": holidays_in_year(locale=locale, year=year, region=region)})
 
 
+class HolidaySeedSerializer(serializers.Serializer):
+    years = serializers.ListField(child=serializers.IntegerField(min_value=1900, max_value=2100), required=False,
+                                  help_text="default: this year")
+
+
 class LocaleHolidaysSeedView(APIView):
     """POST /api/v1/locales/{tag}/holidays/seed {years}: seed from the holidays package and
     materialize the years, as a task run (202 with the run to follow)."""
 
     required_scopes = {"write": WRITE}
 
-    @extend_schema(request=inline_serializer("HolidaySeed", {"years": serializers.ListField(
-        child=serializers.IntegerField(min_value=1900, max_value=2100), required=False,
-        help_text="default: this year")}), responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=HolidaySeedSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request, tag):
         from parley.runs.services import task_run_enqueue
 
@@ -674,10 +678,20 @@ class LocaleHolidaysSeedView(APIView):
         locale = _locale_visible(request, tag, "culture.view_holiday")
         if not actor_of(request).can("culture.add_holiday", locale_id=locale.pk):
             raise PermissionDenied("You may not add holidays in this locale.")
-        years = _years(request)
+        # Through the serializer, not request.data.get: a form's repeated `years` would be its last value.
+        body = HolidaySeedSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        years = _years(request, posted=body.validated_data.get("years"))
         run = task_run_enqueue(kind=HOLIDAYS_KIND, args={"locale": locale.tag, "years": years},
                                task=holidays_materialize_task, actor=request.user, locale_tag=locale.tag)
         return Response({"task_run": run.pk, "url": f"/api/v1/task-runs/{run.pk}/"}, status=status.HTTP_202_ACCEPTED)
+
+
+class HolidayUtterancesSerializer(serializers.Serializer):
+    intent = serializers.CharField(required=False, default="calendar_query")
+    slot_type = serializers.CharField(required=False, default="event_name")
+    patterns = serializers.ListField(child=serializers.CharField(), required=False)
+    holidays = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class LocaleHolidayUtterancesView(APIView):
@@ -686,25 +700,23 @@ class LocaleHolidayUtterancesView(APIView):
 
     required_scopes = {"write": WRITE}
 
-    @extend_schema(request=inline_serializer("HolidayUtterances", {
-        "intent": serializers.CharField(required=False, default="calendar_query"),
-        "slot_type": serializers.CharField(required=False, default="event_name"),
-        "patterns": serializers.ListField(child=serializers.CharField(), required=False),
-        "holidays": serializers.ListField(child=serializers.CharField(), required=False)}),
-        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
+    @extend_schema(request=HolidayUtterancesSerializer,
+                   responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
     def post(self, request, tag):
         locale = _locale_visible(request, tag, "culture.view_holiday")
         actor = actor_of(request)
         if not (actor.can("culture.change_holiday", locale_id=locale.pk)
                 and actor.can("nlu.change_utterance", locale_id=locale.pk)):
             raise PermissionDenied("You may not make utterances from this locale's holidays.")
-        intent = Intent.objects.filter(name=request.data.get("intent") or "calendar_query").first()
+        body = HolidayUtterancesSerializer(data=request.data)  # (a form's repeated patterns: all of them)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        intent = Intent.objects.filter(name=data["intent"]).first()
         if intent is None:
-            raise ValidationError({"intent": [f"no intent {request.data.get('intent') or 'calendar_query'!r}"]})
+            raise ValidationError({"intent": [f"no intent {data['intent']!r}"]})
         result = holiday_utterances_generate(locale=locale, intent=intent, actor=request.user,
-                                             slot_type=request.data.get("slot_type") or "event_name",
-                                             patterns=request.data.get("patterns"),
-                                             holiday_keys=request.data.get("holidays"))
+                                             slot_type=data["slot_type"], patterns=data.get("patterns"),
+                                             holiday_keys=data.get("holidays"))
         return Response(result, status=status.HTTP_201_CREATED if result["created"] else status.HTTP_200_OK)
 
 

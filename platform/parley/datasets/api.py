@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from parley.access.scoping import ALL_LOCALES, actor_of, locales_for
+from parley.api.filters import choice_param
 from parley.api.params import ID_MAX, locale_param
 from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
@@ -236,9 +237,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def download(self, request, pk=None):
         release = self._published()
         # `output`, not `format`: DRF reads ?format= as its own content-negotiation override.
-        fmt = request.query_params.get("output") or "massive"
-        if fmt not in downloads.DOWNLOAD_FORMATS:
-            raise ValidationError({"output": [f"one of {', '.join(downloads.DOWNLOAD_FORMATS)}"]})
+        fmt = choice_param(request, "output", list(downloads.DOWNLOAD_FORMATS), default="massive")
         if not request.query_params.get("locale"):
             if fmt != "massive":
                 raise ValidationError({"locale": [f"required for output {fmt}"]})

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from parley.access.scoping import ALL_LOCALES, actor_of, locales_for
 from parley.api.errors import error_body
+from parley.api.filters import choice_param
 from parley.api.params import INTEGER_MAX, everywhere, locale_for_write, locale_param, require_everywhere
 from parley.locales.models import Locale
 from parley.locales.selectors import UnknownLocale, locale_resolve
@@ -426,9 +427,7 @@ class LexiconExportView(APIView):
         locale_ids = _scope_ids(request, "nlu.view_lexiconentry")
         if request.query_params.get("locale"):
             locale_ids = [locale_param(request, "nlu.view_lexiconentry").pk]
-        fmt = request.query_params.get("output") or "csv"
-        if fmt not in lexicon_io.FORMATS:
-            raise ValidationError({"output": [f"one of {list(lexicon_io.FORMATS)}"]})
+        fmt = choice_param(request, "output", list(lexicon_io.FORMATS), default="csv")
         rows = lexicon_rows(locale_ids=locale_ids, slot_type=request.query_params.get("slot_type") or None,
                             concept=request.query_params.get("concept") or None)
         writer = lexicon_io.write_json if fmt == "json" else lexicon_io.write_csv
@@ -657,18 +656,17 @@ class CoverageView(APIView):
         if tag:
             scope = [locale_param(request, "nlu.view_utterance").pk]
         params = request.query_params
-        view = params.get("view") or "status"
-        if view not in COVERAGE_COLUMNS:
-            raise ValidationError({"view": [f"one of {list(COVERAGE_COLUMNS)}"]})
+        view = choice_param(request, "view", list(COVERAGE_COLUMNS), default="status")
+        output = choice_param(request, "output", ["json", "csv"], default="json")
         partition = params.get("partition") or None
         filters = {"locale_ids": list(scope), "partition": partition, "scenario": params.get("scenario") or None,
                    "intent": params.get("intent") or None}
         cells = coverage_cells(**filters)  # one GROUP BY serves both views
         targets = [c.as_dict() for c in coverage_matrix(**filters, cells=cells)]
-        if view == "targets" and params.get("output") == "csv":
+        if view == "targets" and output == "csv":
             return coverage_csv(targets, "targets")
         rows = coverage_counts(cells=cells)
         # (`output`, not `format`: DRF reserves ?format= for choosing a renderer.)
-        if params.get("output") == "csv":
+        if output == "csv":
             return coverage_csv(rows, "status")
         return Response({"rows": rows, "targets": targets})

@@ -33,6 +33,22 @@ def wait_until(predicate, timeout: float, what: str, log_path):
     pytest.fail(f"{what} not within {timeout} s:\n{log_path.read_text()[-3000:]}")
 
 
+def import_under_way(client, rows_total: int, log_path) -> ImportBatch:
+    """Upload `rows_total` MASSIVE rows through the API and wait until a worker is mid-import."""
+    rows = jsonl(*[{**EN, "id": str(i), "utt": f"wake me up at five am {i}",
+                    "annot_utt": f"wake me up at [time : five am] {i}"} for i in range(rows_total)])
+    response = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("big.jsonl", rows.encode()),
+                                                "format": "massive", "create_missing": "true"}, format="multipart")
+    assert response.status_code == 202, response.content
+    batch = ImportBatch.objects.get(pk=response.json()["id"])
+
+    def mid_import():
+        batch.refresh_from_db()
+        return batch.status == ImportBatch.Status.VALIDATING and batch.rows_read > 0
+    wait_until(mid_import, 120, "the import's first chunk", log_path)
+    return batch
+
+
 @pytest.mark.worker
 def test_a_worker_killed_mid_import_fails_the_batch_within_a_minute_and_it_runs_again(transactional_db, tmp_path):
     f.locale("en-US")
@@ -47,17 +63,7 @@ def test_a_worker_killed_mid_import_fails_the_batch_within_a_minute_and_it_runs_
     first = start_celery_worker(queue, log_path, settings.PARLEY_RELEASES_DIR, env=FAST_SWEEP)
     second = None
     try:
-        rows = jsonl(*[{**EN, "id": str(i), "utt": f"wake me up at five am {i}",
-                        "annot_utt": f"wake me up at [time : five am] {i}"} for i in range(ROWS)])
-        response = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("big.jsonl", rows.encode()),
-                                                    "format": "massive", "create_missing": "true"}, format="multipart")
-        assert response.status_code == 202, response.content
-        batch = ImportBatch.objects.get(pk=response.json()["id"])
-
-        def mid_import():
-            batch.refresh_from_db()
-            return batch.status == ImportBatch.Status.VALIDATING and batch.rows_read > 0
-        wait_until(mid_import, 120, "the import's first chunk", log_path)
+        batch = import_under_way(client, ROWS, log_path)
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=20)
         killed_at = time.monotonic()
@@ -117,17 +123,7 @@ def test_a_paused_worker_declared_lost_and_resumed_leaves_the_batch_to_the_run_a
     first = start_celery_worker(queue, first_log, settings.PARLEY_RELEASES_DIR, env=FAST_SWEEP)
     second = None
     try:
-        rows = jsonl(*[{**EN, "id": str(i), "utt": f"wake me up at five am {i}",
-                        "annot_utt": f"wake me up at [time : five am] {i}"} for i in range(rows_total)])
-        response = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("big.jsonl", rows.encode()),
-                                                    "format": "massive", "create_missing": "true"}, format="multipart")
-        assert response.status_code == 202, response.content
-        batch = ImportBatch.objects.get(pk=response.json()["id"])
-
-        def mid_import():
-            batch.refresh_from_db()
-            return batch.status == ImportBatch.Status.VALIDATING and batch.rows_read > 0
-        wait_until(mid_import, 120, "the import's first chunk", first_log)
+        batch = import_under_way(client, rows_total, first_log)
         os.kill(first.pid, signal.SIGSTOP)
         run = TaskRun.objects.get(pk=batch.task_run_id)
         assert (run.status, run.attempts) == ("running", 1)

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from parley.access.admin_scoping import LocaleScopedAdmin, ReadOnlyAdmin
+from parley.access.admin_site import SafeJSONFormField
 from parley.access.scoping import can, locale_tags_for, scope_queryset
 from parley.events.services import event_record
 
@@ -24,22 +25,6 @@ from .views_lead import may_change
 _viewer = threading.local()  # whose locales the campaign list's `locales` column may name
 
 
-class DepthSafeJSONField(forms.JSONField):
-    """JSON nested deeper than Python's recursion limit is a form error, not a RecursionError."""
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except RecursionError:
-            raise ValidationError(_("Enter a valid JSON (nested too deeply)."), code="invalid") from None
-
-    def bound_data(self, data, initial):
-        try:
-            return super().bound_data(data, initial)
-        except RecursionError:
-            return forms.fields.InvalidJSONInput(data)
-
-
 class CampaignForm(forms.ModelForm):
     task_kinds = forms.MultipleChoiceField(choices=Campaign.Kind.choices, widget=forms.CheckboxSelectMultiple,
                                            initial=[Campaign.Kind.ELICIT], label=_("task kinds"))
@@ -48,7 +33,7 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["name", "description", "intents", "target_per_intent", "task_kinds", "source_locale",
                   "required_validations", "acceptance_rule", "lease_minutes", "deadline"]
-        field_classes = {"acceptance_rule": DepthSafeJSONField}
+        field_classes = {"acceptance_rule": SafeJSONFormField}
 
     def clean(self):
         data = super().clean()

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from parley.access.admin_scoping import LocaleScopedAdmin
+from parley.access.admin_site import SafeJSONFormField
 from parley.access.scoping import can
 from parley.checks.admin import findings_display
 from parley.checks.models import CheckResult
@@ -440,7 +441,7 @@ class HolidayForm(forms.ModelForm):
     aliases = JsonListField(separator="\n", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
                             help_text=_("Other names people use, one a line"))
     regions = JsonListField(separator=",", help_text=_("Subdivision codes, comma-separated (BY, BW); empty: everywhere"))
-    rule_params = forms.JSONField(required=False, help_text=Holiday._meta.get_field("rule_params").help_text)
+    rule_params = SafeJSONFormField(required=False, help_text=Holiday._meta.get_field("rule_params").help_text)
     new_date = forms.DateField(required=False, label=_("enter a date"),
                                help_text=_("For explicit-rule holidays (lunar, announced): one date a save"))
 
